@@ -1,0 +1,1 @@
+"""Sandboxes: the environments agents act in (os, web, mobile)."""
