@@ -1,0 +1,59 @@
+"""Accessibility snapshots: one `page.evaluate` that lists visible text and actionable elements
+with short refs (`[e12] button "Delete order #1042"`) and stamps them in the DOM for acting."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Page
+from pydantic import BaseModel, Field
+
+REF_ATTR = "data-agentsafe-ref"
+
+
+class SnapshotElement(BaseModel):
+    """One actionable element as the agent sees it."""
+
+    ref: str
+    role: str
+    name: str = ""
+    tag: str = ""
+    value: str | None = None
+    checked: bool | None = None
+    disabled: bool | None = None
+    options: list[str] | None = None
+    href: str | None = None
+
+
+class Snapshot(BaseModel):
+    """The page as text lines plus the actionable elements by ref; `seq` is the last ref number."""
+
+    url: str
+    title: str
+    lines: list[str] = Field(default_factory=list)
+    elements: list[SnapshotElement] = Field(default_factory=list)
+    seq: int = 0
+    truncated: bool = False
+
+    def by_ref(self) -> dict[str, SnapshotElement]:
+        return {e.ref: e for e in self.elements}
+
+    def render(self) -> str:
+        """The text an agent reads: URL, title, then the page lines."""
+        head = [f"URL: {self.url}", f"Title: {self.title}", ""]
+        tail = ["[snapshot truncated]"] if self.truncated else []
+        return "\n".join(head + self.lines + tail)
+
+
+@cache
+def _script() -> str:
+    return (Path(__file__).parent / "snapshot.js").read_text()
+
+
+async def take_snapshot(page: Page, seq: int = 0, max_lines: int = 600) -> Snapshot:
+    """Snapshot `page` in one round trip; new refs are numbered after `seq` so refs from an
+    earlier document never collide with the current one (an old ref is reported stale)."""
+    raw: dict[str, Any] = await page.evaluate(_script(), {"seq": seq, "maxLines": max_lines})
+    return Snapshot.model_validate(raw)
