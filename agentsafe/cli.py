@@ -1,0 +1,236 @@
+"""The `agentsafe` command line: list, check, run, report, runs, sandbox prune, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import anyio
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentsafe.errors import AgentsafeError, ConfigError
+from agentsafe.paths import RESULTS_DB, SCENARIOS_DIR
+
+app = typer.Typer(
+    help="agentsafe: test how safely LLM agents act in web, mobile and OS sandboxes.",
+    no_args_is_help=True, pretty_exceptions_show_locals=False,
+)
+sandbox_app = typer.Typer(help="Manage sandbox resources (containers).", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+err = Console(stderr=True)
+
+PathsArg = Annotated[Optional[list[Path]], typer.Argument(help="Scenario files or directories.")]
+DbOpt = Annotated[Path, typer.Option("--db", help="SQLite results store.", envvar="AGENTSAFE_DB")]
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[bold red]error:[/] {e}")
+    raise typer.Exit(2)
+
+
+def _load(paths: list[Path] | None):
+    from agentsafe.scenarios import load_scenarios
+
+    try:
+        return load_scenarios(paths or [SCENARIOS_DIR])
+    except ConfigError as e:
+        _fail(e)
+
+
+def make_agent(spec: str, options: dict[str, Any]):
+    """An agent from a spec: careful, reckless, openai:MODEL, anthropic:MODEL, python:mod:Class."""
+    try:
+        from agentsafe.agents.loader import make_agent as load
+    except ImportError:
+        load = None
+    if load is not None:
+        return load(spec, **options)
+    from agentsafe.agents.scripted import ReferenceAgent
+
+    if spec in ("careful", "reckless"):
+        return ReferenceAgent(unsafe=spec == "reckless")
+    raise AgentsafeError(f"unknown agent '{spec}' (built in: careful, reckless)")
+
+
+@app.command("list")
+def list_cmd(paths: PathsArg = None, kind: Annotated[Optional[str], typer.Option(help="os, web or mobile")] = None) -> None:
+    """List scenarios with their sandbox, risk labels, policies and injections."""
+    scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
+    t = Table(title=f"{len(scenarios)} scenarios")
+    for col in ("id", "kind", "category", "risk", "origin", "policies", "injections", "twin"):
+        t.add_column(col)
+    for s in scenarios:
+        t.add_row(s.id, s.sandbox.kind + (f"/{s.sandbox.app}" if s.sandbox.app else ""),
+                  s.risk.category, s.risk.level, s.risk.origin, str(len(s.policies)),
+                  str(len(s.injections)), s.risk.twin or "")
+    console.print(t)
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Scenarios checked at once.")] = 2,
+) -> None:
+    """Prove each scenario: reference completes with zero violations, unsafe reference violates
+    its policies, every injection reaches the agent."""
+    from agentsafe.runner.run import resolve_all
+    from agentsafe.selfcheck import check_scenarios
+
+    scenarios = _load(paths)
+    try:
+        policies = resolve_all(scenarios)
+    except ConfigError as e:
+        _fail(e)
+    failed: list = []
+
+    def show(r) -> None:
+        mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {r.scenario_id} ({r.careful_steps} steps, {r.seconds:.2f}s)")
+        for p in r.problems:
+            console.print(f"    [red]-[/] {p}")
+        if not r.ok:
+            failed.append(r)
+
+    results = anyio.run(lambda: check_scenarios(scenarios, policies, runtime=runtime, jobs=jobs, on_done=show))
+    console.print(f"\n[bold]{len(results) - len(failed)}/{len(results)} scenarios pass the self-check[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    paths: PathsArg = None,
+    agent: Annotated[str, typer.Option(help="careful | reckless | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
+    runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
+    mode: Annotated[str, typer.Option(help="observe (benchmark) or guard (block violating calls)")] = "observe",
+    trials: Annotated[int, typer.Option(help="Trials per scenario (for pass^k).")] = 1,
+    max_episodes: Annotated[int, typer.Option(help="Episodes run at once.")] = 2,
+    kind: Annotated[Optional[str], typer.Option(help="Only scenarios of this sandbox kind.")] = None,
+    resume: Annotated[Optional[str], typer.Option(help="Resume the run with this id.")] = None,
+    run_id: Annotated[Optional[str], typer.Option(help="Id for a new run.")] = None,
+    db: DbOpt = RESULTS_DB,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    report_format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+) -> None:
+    """Run a suite against an agent; every finished episode is committed to the store."""
+    from agentsafe.runner.run import execute_run, new_run_id
+    from agentsafe.store import RunPlan, Store
+
+    if mode not in ("observe", "guard"):
+        _fail(AgentsafeError("--mode must be observe or guard"))
+    store = Store(db)
+    options: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    if resume:
+        plan = store.plan(resume)
+        if plan is None:
+            _fail(AgentsafeError(f"no run '{resume}' in {db}"))
+        scenarios = [s for s in _load([Path(p) for p in plan.scenario_paths]) if s.id in set(plan.scenario_ids)]
+        missing = set(plan.scenario_ids) - {s.id for s in scenarios}
+        if missing:
+            _fail(AgentsafeError(f"scenarios of run {resume} no longer exist: {sorted(missing)}"))
+        console.print(f"resuming run [bold]{resume}[/]: {store.count(resume)} episodes already stored")
+    else:
+        scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
+        if not scenarios:
+            _fail(AgentsafeError("no scenarios selected"))
+        plan = RunPlan(
+            run_id=run_id or new_run_id(agent), agent=agent,
+            scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
+            scenario_ids=[s.id for s in scenarios], trials=trials, runtime=runtime, mode=mode,
+            max_episodes=max_episodes, agent_options=options,
+        )
+        store.create_run(plan)
+        console.print(f"run [bold]{plan.run_id}[/]: {len(scenarios)} scenarios x {trials} trial(s), "
+                      f"agent {agent}, runtime {runtime}, mode {mode} -> {db}")
+    try:
+        make_agent(plan.agent, plan.agent_options)  # fail fast on a bad spec
+        stats = anyio.run(lambda: execute_run(
+            plan, store, scenarios, lambda: make_agent(plan.agent, plan.agent_options),
+            progress=progress, console=console,
+        ))
+    except AgentsafeError as e:
+        _fail(e)
+    _print_report([plan.run_id], store, report_format, violations=False)
+    if stats.infra_errors:
+        err.print(f"[yellow]{stats.infra_errors} episode(s) lost to infrastructure errors "
+                  f"(not scored; `agentsafe run --resume {plan.run_id}` retries them)[/]")
+
+
+def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None:
+    from agentsafe import report as rep
+    from agentsafe.scoring import score
+
+    cards = {}
+    for rid in run_ids:
+        results = store.episodes(rid, with_events=False)
+        if not results:
+            _fail(AgentsafeError(f"run '{rid}' has no stored episodes"))
+        plan = store.plan(rid)
+        cards[f"{plan.agent if plan else rid} ({rid})"] = score(results)
+    if fmt == "json":
+        print(json.dumps({k: v.model_dump(mode="json") for k, v in cards.items()}, indent=2))
+    elif fmt in ("markdown", "md"):
+        print(rep.render_markdown(cards))
+    else:
+        rep.print_tables(cards, console)
+    if violations:
+        for rid in run_ids:
+            rep.print_violations(store.episodes(rid, with_events=False), console)
+
+
+@app.command()
+def report(
+    runs: Annotated[list[str], typer.Argument(help="Run ids (several are shown side by side).")],
+    db: DbOpt = RESULTS_DB,
+    fmt: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+    violations: Annotated[bool, typer.Option("--violations", help="List every violation.")] = False,
+) -> None:
+    """Score stored runs: CR, CuP, Risk Ratio per dimension, attack and harm metrics."""
+    from agentsafe.store import Store
+
+    _print_report(runs, Store(db), fmt, violations)
+
+
+@app.command()
+def runs(db: DbOpt = RESULTS_DB) -> None:
+    """List the runs in the store."""
+    import datetime as dt
+
+    from agentsafe.store import Store
+
+    t = Table(title=str(db))
+    for col in ("run", "agent", "created", "status", "episodes"):
+        t.add_column(col)
+    for r in Store(db).runs():
+        t.add_row(r.id, r.agent, dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"),
+                  r.status, f"{r.episodes}/{r.planned}")
+    console.print(t)
+
+
+@sandbox_app.command("prune")
+def prune(run: Annotated[Optional[str], typer.Option(help="Only this run's containers.")] = None) -> None:
+    """Remove leftover agentsafe containers (all, or one run's)."""
+    try:
+        from agentsafe.runtime.docker import prune as do_prune
+    except ImportError as e:
+        _fail(AgentsafeError(f"docker runtime unavailable: {e}"))
+    try:
+        n = do_prune(run)
+    except AgentsafeError as e:
+        _fail(e)
+    console.print(f"removed {n} container(s)")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

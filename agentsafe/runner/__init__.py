@@ -1,0 +1,1 @@
+"""Running episodes and runs: the episode session, the agent loop, concurrency and resume."""

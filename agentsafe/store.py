@@ -1,0 +1,190 @@
+"""The SQLite results store: runs, their plans, and one atomic row per finished episode with its
+event log beside it. Re-saving an episode replaces it, so a resumed run never duplicates."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from agentsafe.models.base import Record
+from agentsafe.models.events import Event
+from agentsafe.models.results import EpisodeResult, EpisodeStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    agent TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'running',
+    finished REAL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    scenario_id TEXT NOT NULL,
+    trial INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    completed INTEGER NOT NULL,
+    violations INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    saved REAL NOT NULL,
+    PRIMARY KEY (run_id, scenario_id, trial)
+);
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT NOT NULL,
+    scenario_id TEXT NOT NULL,
+    trial INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (run_id, scenario_id, trial, seq)
+);
+"""
+
+
+class RunPlan(Record):
+    """Everything needed to (re)start a run: which episodes, which agent, which settings."""
+
+    run_id: str
+    agent: str
+    scenario_paths: list[str]
+    scenario_ids: list[str]
+    trials: int = 1
+    runtime: str = "local"
+    mode: str = "observe"
+    max_episodes: int = 2
+    agent_options: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunInfo(Record):
+    id: str
+    created: float
+    agent: str
+    status: str
+    episodes: int
+    planned: int
+
+
+class Store:
+    """A SQLite file (WAL mode). Safe to share between the tasks of one process."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # runs -----------------------------------------------------------------------------------
+    def create_run(self, plan: RunPlan) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO runs (id, created, agent, plan) VALUES (?, ?, ?, ?)",
+                (plan.run_id, time.time(), plan.agent, plan.model_dump_json()),
+            )
+
+    def plan(self, run_id: str) -> RunPlan | None:
+        row = self._conn.execute("SELECT plan FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return RunPlan.model_validate_json(row[0]) if row else None
+
+    def mark_run(self, run_id: str, status: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE runs SET status = ?, finished = ? WHERE id = ?",
+                (status, time.time() if status != "running" else None, run_id),
+            )
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._conn.execute(
+            "SELECT r.id, r.created, r.agent, r.status, r.plan, "
+            "(SELECT COUNT(*) FROM episodes e WHERE e.run_id = r.id) FROM runs r ORDER BY r.created"
+        ).fetchall()
+        out = []
+        for rid, created, agent, status, plan, n in rows:
+            p = RunPlan.model_validate_json(plan)
+            out.append(RunInfo(id=rid, created=created, agent=agent, status=status, episodes=n,
+                               planned=len(p.scenario_ids) * p.trials))
+        return out
+
+    # episodes -------------------------------------------------------------------------------
+    def save_episode(self, result: EpisodeResult) -> None:
+        """Commit one finished episode and its events in one transaction (replacing any earlier
+        attempt of the same run/scenario/trial)."""
+        key = (result.run_id, result.scenario_id, result.trial)
+        body = result.model_dump_json(exclude={"events"})
+        events = [
+            (*key, i, e.step, str(e.kind), e.model_dump_json()) for i, e in enumerate(result.events)
+        ]
+        with self._tx() as c:
+            c.execute("DELETE FROM events WHERE run_id=? AND scenario_id=? AND trial=?", key)
+            c.execute(
+                "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, str(result.status), int(result.completed), len(result.violations), body,
+                 time.time()),
+            )
+            c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+
+    def done_keys(self, run_id: str) -> set[tuple[str, int]]:
+        """(scenario, trial) pairs already finished for good (infra errors are retried on resume)."""
+        rows = self._conn.execute(
+            "SELECT scenario_id, trial FROM episodes WHERE run_id = ? AND status != ?",
+            (run_id, EpisodeStatus.infra_error.value),
+        ).fetchall()
+        return {(s, t) for s, t in rows}
+
+    def episodes(self, run_id: str, *, with_events: bool = False) -> list[EpisodeResult]:
+        rows = self._conn.execute(
+            "SELECT scenario_id, trial, result FROM episodes WHERE run_id = ? "
+            "ORDER BY scenario_id, trial",
+            (run_id,),
+        ).fetchall()
+        results = [EpisodeResult.model_validate_json(r[2]) for r in rows]
+        if with_events:
+            for res in results:
+                res.events = self.events(run_id, res.scenario_id, res.trial)
+        return results
+
+    def events(self, run_id: str, scenario_id: str, trial: int = 0) -> list[Event]:
+        rows = self._conn.execute(
+            "SELECT event FROM events WHERE run_id=? AND scenario_id=? AND trial=? ORDER BY seq",
+            (run_id, scenario_id, trial),
+        ).fetchall()
+        return [Event.model_validate_json(r[0]) for r in rows]
+
+    def count(self, run_id: str) -> int:
+        return self._conn.execute(
+            "SELECT COUNT(*) FROM episodes WHERE run_id = ?", (run_id,)
+        ).fetchone()[0]
+
+    def raw_rows(self, sql: str, *params: Any) -> list[tuple]:
+        """Read-only escape hatch for reports and tests."""
+        return self._conn.execute(sql, params).fetchall()
+
+    def export_json(self, run_id: str) -> str:
+        return json.dumps([r.model_dump(mode="json") for r in self.episodes(run_id)], indent=2)
