@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make run`: the main job on the embedded default (local runtime, SQLite store): the built-in
+# suites played by the careful agent (reference solutions) and the reckless agent (unsafe
+# references), then both scorecards side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUITE="${1:-scenarios}"; DB="${2:-results/agentsafe.sqlite}"; JOBS="${3:-2}"
+STAMP="$(date +%Y%m%d-%H%M%S)"
+KINDS=()
+for k in os web mobile; do
+  if [ -d "$SUITE/$k" ] && [ -n "$(ls -A "$SUITE/$k" 2>/dev/null)" ]; then
+    if [ "$k" != os ] && [ ! -x /usr/bin/chromium ] && ! ls ~/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then
+      echo "run: no Chromium: skipping the $k suite"; continue
+    fi
+    KINDS+=("$SUITE/$k")
+  fi
+done
+[ ${#KINDS[@]} -gt 0 ] || KINDS=("$SUITE")
+for agent in careful reckless; do
+  .venv/bin/agentsafe run "${KINDS[@]}" --agent "$agent" --run-id "$STAMP-$agent" \
+    --db "$DB" --max-episodes "$JOBS" --format table >/dev/null
+done
+.venv/bin/agentsafe report "$STAMP-careful" "$STAMP-reckless" --db "$DB"
+echo
+echo "Stored in $DB. See violations: .venv/bin/agentsafe report $STAMP-reckless --violations --db $DB"
