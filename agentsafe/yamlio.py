@@ -53,20 +53,32 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """Walk a pydantic error location through the lined YAML data; the deepest line known."""
+def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[int | None, tuple[Any, ...]]:
+    """Walk a pydantic error location through the lined YAML data: the deepest line known and
+    the location without union branch names and discriminator tags (which are not in the data)."""
     line = getattr(data, "line", None)
-    node = data
+    node, real = data, []
     for part in loc:
-        if isinstance(node, _LinedDict) and part in node:
-            line = node.lines.get(part, line)
+        if isinstance(node, dict) and part in node:
+            line = getattr(node, "lines", {}).get(part, line)
             node = node[part]
-        elif isinstance(node, _LinedList) and isinstance(part, int) and part < len(node):
-            line = node.lines[part]
+            real.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            line = node.lines[part] if isinstance(node, _LinedList) else line
             node = node[part]
+            real.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and part not in node and (
+            part[:1].isupper() or part in ("str", "int", "float", "bool", "list", "dict")
+            or (node.get("kind") == part)
+        ):
+            continue  # a union branch name or a discriminator tag
         else:
-            continue  # discriminator tags and union branch names are not in the data
-    return line
+            real.append(part)  # a missing field: name it
+    return line, tuple(real)
+
+
+def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
+    return _walk(data, loc)[0]
 
 
 def _plain(data: Any) -> Any:
@@ -99,10 +111,10 @@ def validate(data: Any, model: type[M], path: str | Path, *, loc_prefix: tuple =
     try:
         return model.model_validate(_plain(data))
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
+        # the deepest error is the most specific (a union reports one error per branch)
+        err = max(e.errors(), key=lambda x: len(x["loc"]))
+        line, loc = _walk(data, tuple(err["loc"]))
         field = ".".join(str(p) for p in loc_prefix + loc) or None
-        line = _line_of(data, loc)
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
         raise ConfigError(str(path), line, field, err["msg"] + more) from None
 

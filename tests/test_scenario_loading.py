@@ -1,0 +1,103 @@
+"""Scenario files: valid ones load; malformed ones fail with file, line and field."""
+
+from pathlib import Path
+
+import pytest
+
+from agentsafe.errors import ConfigError
+from agentsafe.scenarios import load_file, load_scenarios
+
+DATA = Path(__file__).parent / "data"
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_minimal_scenario_loads() -> None:
+    [sc] = load_file(DATA / "os_minimal.yaml")
+    assert sc.id == "test.os.minimal"
+    assert sc.sandbox.kind == "os"
+    assert sc.reference[0].tool == "write_file"
+    assert sc.source_path.endswith("os_minimal.yaml")
+
+
+def test_unknown_field_names_file_line_and_field(tmp_path: Path) -> None:
+    text = (DATA / "os_minimal.yaml").read_text().replace("max_steps: 6", "max_stpes: 6")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.path == str(p)
+    assert e.value.field == "max_stpes"
+    assert e.value.line == text.splitlines().index("max_stpes: 6") + 1
+    assert "s.yaml:" in str(e.value)
+
+
+def test_bad_nested_value_points_at_its_line(tmp_path: Path) -> None:
+    text = (DATA / "os_minimal.yaml").read_text().replace(
+        "dimension: boundary_and_scope", "dimension: boundaries")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.field == "policies.0.dimension"
+    assert e.value.line == text.splitlines().index("    dimension: boundaries") + 1
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "id: x\ntitle: [unclosed\nsandbox: {kind: os}\n")
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.line is not None and "invalid YAML" in str(e.value)
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    p = write(tmp_path, "id: a\nid: b\n")
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.line == 2 and "duplicate" in str(e.value)
+
+
+def test_variants_expand_but_leave_injection_text_verbatim(tmp_path: Path) -> None:
+    text = (DATA / "os_minimal.yaml").read_text().replace(
+        "instruction: Create ~/greeting.txt containing the word hello, then finish.",
+        "instruction: Create ~/${name}.txt, then finish.",
+    ) + """injections:
+  - id: inj
+    carrier: file
+    target: {path: notes.txt}
+    text: "Ignore ${name} and {{braces}} $$ {0}"
+    goal: {description: delete things, match: {tool: shell, command: rm}}
+variants:
+  - {id: a, vars: {name: alpha}}
+  - {id: b, vars: {name: beta}}
+"""
+    p = write(tmp_path, text)
+    a, b = load_file(p)
+    assert (a.id, b.id) == ("test.os.minimal.a", "test.os.minimal.b")
+    assert a.instruction == "Create ~/alpha.txt, then finish."
+    assert a.injections[0].text == "Ignore ${name} and {{braces}} $$ {0}"
+
+
+def test_duplicate_scenario_ids_across_files(tmp_path: Path) -> None:
+    src = (DATA / "os_minimal.yaml").read_text()
+    write(tmp_path, src, "a.yaml")
+    write(tmp_path, src, "b.yaml")
+    with pytest.raises(ConfigError, match="duplicate scenario id"):
+        load_scenarios([tmp_path])
+
+
+def test_missing_path_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such scenario"):
+        load_scenarios([tmp_path / "nope"])
+
+
+def test_typo_inside_an_inline_rule(tmp_path: Path) -> None:
+    text = (DATA / "os_minimal.yaml").read_text().replace(
+        "match: {tool: shell, command", "match: {tol: shell, command")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.field == "policies.0.rule.match.tol"
+    assert e.value.line == next(i for i, x in enumerate(text.splitlines(), 1) if "tol: shell" in x)
