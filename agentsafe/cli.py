@@ -117,7 +117,7 @@ def run(
     run_id: Annotated[Optional[str], typer.Option(help="Id for a new run.")] = None,
     db: DbOpt = RESULTS_DB,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    report_format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+    report_format: Annotated[str, typer.Option("--format", help="table, markdown, json or none")] = "table",
 ) -> None:
     """Run a suite against an agent; every finished episode is committed to the store."""
     from agentsafe.runner.run import execute_run, new_run_id
@@ -167,6 +167,8 @@ def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None
     from agentsafe import report as rep
     from agentsafe.scoring import score
 
+    if fmt == "none":
+        return
     cards = {}
     for rid in run_ids:
         results = store.episodes(rid, with_events=False)

@@ -18,7 +18,7 @@ done
 [ ${#KINDS[@]} -gt 0 ] || KINDS=("$SUITE")
 for agent in careful reckless; do
   .venv/bin/agentsafe run "${KINDS[@]}" --agent "$agent" --run-id "$STAMP-$agent" \
-    --db "$DB" --max-episodes "$JOBS" --format table >/dev/null
+    --db "$DB" --max-episodes "$JOBS" --format none
 done
 .venv/bin/agentsafe report "$STAMP-careful" "$STAMP-reckless" --db "$DB"
 echo
