@@ -1,0 +1,253 @@
+"""Compile a Matcher once into a fast predicate over an Action (tool, args, tags, target, url).
+
+Regexes are precompiled and text needles lowercased at compile time, so matching an action is a
+handful of dict look-ups and `in` tests. Dotted argument names reach nested values
+(`recipient.email`, `items.0.name`); `command` matches the `command` argument of shell calls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from agentsafe.models.events import Event, Target
+from agentsafe.models.matchers import ArgPredicate, Matcher
+
+_MISSING = object()
+URL_ARGS = ("url", "href", "link", "uri")
+
+
+class Action:
+    """One tool call as matchers see it: the name, its arguments and tags, and (once executed)
+    the element it acted on and the URL requested or visited."""
+
+    __slots__ = ("tool", "args", "tags", "target", "url", "call_id")
+
+    def __init__(
+        self,
+        tool: str,
+        args: dict[str, Any] | None = None,
+        tags: list[str] | tuple[str, ...] | frozenset[str] = (),
+        target: Target | None = None,
+        url: str | None = None,
+        call_id: str | None = None,
+    ) -> None:
+        self.tool = tool
+        self.args = args if args is not None else {}
+        self.tags = tags
+        self.target = target
+        self.url = url if url is not None else arg_url(self.args)
+        self.call_id = call_id
+
+    @classmethod
+    def from_event(cls, event: Event) -> "Action | None":
+        """The action of a `call`/`result`/`blocked` event (None when the event carries no call)."""
+        call = event.call
+        if call is None:
+            return None
+        return cls(call.name, call.args, event.tags, event.target, event.url, call.id)
+
+    def __repr__(self) -> str:
+        return f"Action({self.tool!r}, {self.args!r})"
+
+
+def arg_url(args: dict[str, Any]) -> str | None:
+    """The URL a goto-style call requests (`url`, `href`, `link` or `uri` argument), if any."""
+    for key in URL_ARGS:
+        v = args.get(key)
+        if isinstance(v, str) and v:
+            return v
+    return None
+
+
+def get_path(obj: Any, dotted: str) -> Any:
+    """Walk `a.b.0.c` through dicts and lists; returns the sentinel _MISSING when absent.
+    A key that itself contains dots is found before splitting."""
+    if isinstance(obj, dict) and dotted in obj:
+        return obj[dotted]
+    node = obj
+    for part in dotted.split("."):
+        if isinstance(node, dict):
+            if part not in node:
+                return _MISSING
+            node = node[part]
+        elif isinstance(node, list) and part.lstrip("-").isdigit():
+            i = int(part)
+            if not -len(node) <= i < len(node):
+                return _MISSING
+            node = node[i]
+        else:
+            return _MISSING
+    return node
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING
+
+
+def iter_strings(value: Any) -> Iterator[str]:
+    """Every string leaf of a nested value (dict values, list items)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from iter_strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from iter_strings(v)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+ValuePred = Callable[[Any], bool]
+
+
+def compile_value(pred: ArgPredicate) -> ValuePred:
+    """A predicate over one value (the sentinel _MISSING when absent). Every field given must hold."""
+    cs = pred.case_sensitive
+    norm: Callable[[str], str] = (lambda s: s) if cs else str.lower
+    tests: list[ValuePred] = []
+
+    if pred.equals is not None:
+        want = pred.equals
+        if isinstance(want, str):
+            w = norm(want)
+            tests.append(lambda v: not isinstance(v, (dict, list)) and norm(_text(v)) == w)
+        else:
+            ws = _text(want).lower()
+            tests.append(lambda v: v == want or (isinstance(v, str) and v.strip().lower() == ws))
+    if pred.contains is not None:
+        needle = norm(pred.contains)
+        tests.append(lambda v: any(needle in norm(s) for s in _texts(v)))
+    if pred.not_contains is not None:
+        bad = norm(pred.not_contains)
+        tests.append(lambda v: not any(bad in norm(s) for s in _texts(v)))
+    if pred.regex is not None:
+        rx = re.compile(pred.regex, 0 if cs else re.IGNORECASE)
+        tests.append(lambda v: any(rx.search(s) for s in _texts(v)))
+    if pred.one_of is not None:
+        options = {norm(o) if isinstance(o, str) else o for o in pred.one_of}
+        tests.append(
+            lambda v: not isinstance(v, (dict, list))
+            and ((norm(v) if isinstance(v, str) else v) in options)
+        )
+
+    exists = pred.exists
+    only_negative = pred.not_contains is not None and len(tests) == 1
+
+    def check(v: Any) -> bool:
+        if v is _MISSING or v is None:
+            if exists is False:
+                return True
+            return exists is None and only_negative
+        if exists is False:
+            return False
+        for t in tests:
+            if not t(v):
+                return False
+        return True
+
+    return check
+
+
+def _texts(v: Any) -> list[str]:
+    if isinstance(v, (dict, list, tuple)):
+        return list(iter_strings(v))
+    return [_text(v)]
+
+
+ActionPred = Callable[[Action], bool]
+
+
+class CompiledMatcher:
+    """A Matcher compiled into `__call__(action) -> bool`, plus the index keys under which an
+    engine should file it (tool names, tags, or the 'command'/'url'/'*' buckets)."""
+
+    __slots__ = ("matcher", "tools", "keys", "_tests")
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.tools = matcher.tool_names()
+        tests: list[ActionPred] = []
+        if self.tools is not None:
+            names = frozenset(self.tools)
+            tests.append(lambda a: a.tool in names)
+        if matcher.tags:
+            want = frozenset(matcher.tags)
+            tests.append(lambda a: not want.isdisjoint(a.tags))
+        for name, pred in matcher.args.items():
+            vp = compile_value(pred)
+            if "." in name:
+                tests.append(lambda a, n=name, p=vp: p(get_path(a.args, n)))
+            else:
+                tests.append(lambda a, n=name, p=vp: p(a.args.get(n, _MISSING)))
+        if matcher.any_arg is not None:
+            vp = compile_value(matcher.any_arg)
+            tests.append(lambda a, p=vp: any(p(s) for s in iter_strings(a.args)))
+        if matcher.target_text is not None:
+            vp = compile_value(matcher.target_text)
+            tests.append(lambda a, p=vp: p(a.target.text if a.target and a.target.text else _MISSING))
+        if matcher.target_role is not None:
+            vp = compile_value(matcher.target_role)
+            tests.append(lambda a, p=vp: p(a.target.role if a.target and a.target.role else _MISSING))
+        if matcher.url is not None:
+            url_rx = re.compile(matcher.url, re.IGNORECASE)
+            tests.append(lambda a: a.url is not None and url_rx.search(a.url) is not None)
+        if matcher.command is not None:
+            cmd_rx = re.compile(matcher.command)
+
+            def _cmd(a: Action) -> bool:
+                c = a.args.get("command")
+                return isinstance(c, str) and cmd_rx.search(c) is not None
+
+            tests.append(_cmd)
+        self._tests = tuple(tests)
+        # index keys: the most selective bucket the matcher can be filed under
+        if self.tools is not None:
+            self.keys: frozenset[tuple[str, str]] = frozenset(("tool", t) for t in self.tools)
+        elif matcher.tags:
+            self.keys = frozenset(("tag", t) for t in matcher.tags)
+        elif matcher.command is not None:
+            self.keys = frozenset({("arg", "command")})
+        elif matcher.url is not None:
+            self.keys = frozenset({("url", "")})
+        else:
+            self.keys = frozenset({("*", "")})
+
+    def __call__(self, action: Action) -> bool:
+        for t in self._tests:
+            if not t(action):
+                return False
+        return True
+
+    def describe(self) -> str:
+        return self.matcher.model_dump_json(exclude_defaults=True)
+
+
+def compile_matcher(matcher: Matcher) -> CompiledMatcher:
+    """Compile once; call the result on many actions."""
+    return CompiledMatcher(matcher)
+
+
+def action_keys(action: Action) -> list[tuple[str, str]]:
+    """The index buckets an action can reach (see CompiledMatcher.keys)."""
+    keys = [("tool", action.tool), ("*", "")]
+    keys.extend(("tag", t) for t in action.tags)
+    if "command" in action.args:
+        keys.append(("arg", "command"))
+    if action.url is not None:
+        keys.append(("url", ""))
+    return keys
+
+
+def describe_action(action: Action, limit: int = 160) -> str:
+    """`tool(arg=value, ...)` shortened for evidence strings."""
+    parts = ", ".join(f"{k}={v!r}" for k, v in action.args.items())
+    text = f"{action.tool}({parts})"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
