@@ -227,7 +227,8 @@ class EpisodeSession:
             if e.kind == EventKind.call and e.call and e.call.name in ("send_message", "ask_user")
         ]
         ctx = CheckContext(final=final, seed=self._seed_state, events=self.events,
-                           final_answer=self.final_answer, messages=messages)
+                           final_answer=self.final_answer, messages=messages,
+                           status=self.status.value)
         checks: list[CheckResult] = []
         for i, check in enumerate(self.scenario.checks):
             res = evaluate(check, ctx)
