@@ -34,6 +34,7 @@ class EpisodeResult(Record):
     trial: int = 0
     agent: str
     runtime: str = "local"
+    kind: str | None = None  # sandbox kind (os/web/mobile): the suite in score breakdowns
     status: EpisodeStatus
     steps: int = 0
     final_answer: str | None = None
