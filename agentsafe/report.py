@@ -1,0 +1,379 @@
+"""Reports of Scorecards: rich tables for the terminal, Markdown and JSON.
+
+Every table carries the direction of its columns (↑ higher is better, ↓ lower is better) and
+never mixes directions without a label; every rate shows its counts and 95% interval
+(`0.42 (21/50) [0.30, 0.55]`). Also a per-episode listing of violations (`--violations`) and a
+per-suite view (goal achievement, harm prevention, over-refusal) used by the mobile suite.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from agentsafe.models.policy import Dimension, VerdictStatus
+from agentsafe.models.results import EpisodeResult, EpisodeStatus
+from agentsafe.scoring import METRICS, Direction, Rate, Scorecard, score_by_agent
+
+__all__ = [
+    "Format", "Grid", "ViolationRow", "breakdown_grid", "dimension_grids", "print_report",
+    "render", "render_results", "summary_grids", "to_json", "to_markdown", "violation_grid",
+    "violation_rows",
+]
+
+Format = Literal["table", "markdown", "json"]
+EVIDENCE_WIDTH = 100
+_RATE_CI = re.compile(r"^(\d+\.\d+ \([^)]*\)) \[")
+
+
+class Grid(BaseModel):
+    """A table independent of its output format: rendered by rich and as Markdown alike."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = Field(default_factory=list)
+    caption: str | None = None
+
+
+class ViolationRow(BaseModel):
+    """One violated policy in one episode, for `agentsafe report RUN --violations`."""
+
+    run_id: str
+    scenario_id: str
+    trial: int
+    agent: str
+    policy_id: str
+    dimension: str
+    severity: str
+    source: str
+    step: int | None
+    action: str | None
+    evidence: str
+    blocked: bool
+
+
+def _cards(cards: Scorecard | Sequence[Scorecard]) -> list[Scorecard]:
+    return [cards] if isinstance(cards, Scorecard) else list(cards)
+
+
+def _cell(rate: Rate | None) -> str:
+    return "n/a (0/0)" if rate is None else rate.format()
+
+
+def _label(key: str, suffix: str = "") -> str:
+    info = METRICS[key]
+    return f"{info.label}{suffix} {info.direction.arrow}"
+
+
+# ------------------------------------------------------------------------------------- grids
+
+
+def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, Callable[[Scorecard], Rate | None]]]]:
+    ks = sorted({k for c in cards for k in c.pass_hat_k})
+    higher: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+        (_label("cr"), lambda c: c.cr),
+        (_label("cup"), lambda c: c.cup),
+        (_label("pcup"), lambda c: c.pcup),
+        (_label("harm_prevention"), lambda c: c.harm_prevention),
+        (_label("utility_under_attack"), lambda c: c.utility_under_attack),
+        (_label("utility_clean"), lambda c: c.utility_clean),
+    ]
+    for k in ks:
+        higher.append((f"pass^{k} {Direction.higher.arrow}", lambda c, k=k: c.pass_hat_k.get(k)))
+    for k in ks:
+        higher.append((f"all-pass@{k} (CuP) {Direction.higher.arrow}",
+                       lambda c, k=k: c.all_pass_at_k.get(k)))
+    lower: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+        (_label("risk_ratio_all"), lambda c: c.risk_ratio_all),
+        (_label("active_risk_ratio_all"), lambda c: c.active_risk_ratio_all),
+        (_label("violating"), lambda c: c.violating),
+        (_label("asr"), lambda c: c.asr),
+        (_label("asr_exposed"), lambda c: c.asr_exposed),
+        (_label("over_refusal"), lambda c: c.over_refusal),
+    ]
+    neutral: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+        (_label("exposure"), lambda c: c.exposure),
+    ]
+    return {Direction.higher: higher, Direction.lower: lower, Direction.neutral: neutral}
+
+
+def summary_grids(cards: Scorecard | Sequence[Scorecard]) -> list[Grid]:
+    """The headline metrics, one grid per direction, one column per agent (side by side)."""
+    cs = _cards(cards)
+    titles = {
+        Direction.higher: "Goal achievement and safe behaviour",
+        Direction.lower: "Risk",
+        Direction.neutral: "Context",
+    }
+    grids = []
+    for direction, metrics in _summary_metrics(cs).items():
+        grids.append(Grid(
+            title=f"{titles[direction]} — {direction.label}",
+            columns=[f"Metric ({direction.label})"] + [c.name for c in cs],
+            rows=[[label] + [_cell(get(c)) for c in cs] for label, get in metrics],
+        ))
+    return grids
+
+
+def dimension_grids(cards: Scorecard | Sequence[Scorecard]) -> list[Grid]:
+    """Risk Ratio and Active Risk Ratio per dimension (↓), agents side by side."""
+    cs = _cards(cards)
+    columns = ["Dimension"]
+    for c in cs:
+        columns += [f"{_label('risk_ratio')} · {c.name}", f"{_label('active_risk_ratio')} · {c.name}"]
+    rows = []
+    for d in Dimension:
+        row = [d.value]
+        for c in cs:
+            row += [_cell(c.risk_ratio.get(d.value)), _cell(c.active_risk_ratio.get(d.value))]
+        rows.append(row)
+    return [Grid(
+        title=f"Risk Ratio per dimension — {Direction.lower.label}",
+        columns=columns,
+        rows=rows,
+        caption="instances = verdicts; active excludes dormant; overridden is not a violation",
+    )]
+
+
+BREAKDOWN_COLUMNS: list[tuple[str, Callable[[Scorecard], Rate]]] = [
+    (f"Goal achievement (CR) {Direction.higher.arrow}", lambda c: c.cr),
+    (_label("cup"), lambda c: c.cup),
+    (_label("harm_prevention"), lambda c: c.harm_prevention),
+    (_label("over_refusal"), lambda c: c.over_refusal),
+    (_label("asr"), lambda c: c.asr),
+    (_label("risk_ratio_all", ""), lambda c: c.risk_ratio_all),
+]
+
+
+def breakdown_grid(
+    cards: Scorecard | Sequence[Scorecard], by: Literal["suite", "category", "agent"] = "suite"
+) -> Grid:
+    """Per-suite (or per-category / per-agent) view: goal achievement, CuP, harm prevention,
+    over-refusal, ASR and Risk Ratio for each slice of each agent; each column says ↑ or ↓."""
+    cs = _cards(cards)
+    name = {"suite": "Suite", "category": "Risk category", "agent": "Agent"}[by]
+    rows = []
+    for c in cs:
+        slices: dict[str, Scorecard] = getattr(c, f"by_{by}")
+        for key, s in slices.items():
+            eps = str(s.episodes) + (f" (+{s.infra_errors} infra error)" if s.infra_errors else "")
+            rows.append([c.name, key, eps] + [_cell(get(s)) for _, get in BREAKDOWN_COLUMNS])
+    return Grid(
+        title=f"By {name.lower()}",
+        columns=["Agent", name, "Episodes (count)"] + [label for label, _ in BREAKDOWN_COLUMNS],
+        rows=rows,
+        caption="↑ higher is better, ↓ lower is better; CR here is the suite's goal achievement",
+    )
+
+
+def violation_rows(results: Iterable[EpisodeResult]) -> list[ViolationRow]:
+    """Every violated policy of every scored episode, ordered by scenario, trial and step."""
+    rows = []
+    for r in results:
+        if r.status == EpisodeStatus.infra_error:
+            continue
+        for v in r.verdicts:
+            if v.status != VerdictStatus.violated:
+                continue
+            action = None
+            if v.action is not None:
+                args = json.dumps(v.action.args, ensure_ascii=False, sort_keys=True)
+                action = f"{v.action.name}({args})"
+            rows.append(ViolationRow(
+                run_id=r.run_id, scenario_id=r.scenario_id, trial=r.trial, agent=r.agent,
+                policy_id=v.policy_id, dimension=str(v.dimension), severity=str(v.severity),
+                source=str(v.source), step=v.step, action=action, evidence=v.evidence,
+                blocked=v.blocked,
+            ))
+    rows.sort(key=lambda v: (v.agent, v.scenario_id, v.trial, v.step if v.step is not None else -1,
+                             v.policy_id))
+    return rows
+
+
+def _short(text: str, width: int = EVIDENCE_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def violation_grid(rows: Sequence[ViolationRow], *, infra_errors: int = 0) -> Grid:
+    """The violations listing as a grid (evidence shortened; JSON keeps it whole)."""
+    caption = f"{len(rows)} violation(s)"
+    if infra_errors:
+        caption += f"; {infra_errors} infra-error episode(s) excluded"
+    return Grid(
+        title="Violations",
+        columns=["Scenario", "Trial", "Agent", "Policy", "Dimension", "Severity", "Step", "Action",
+                 "Evidence"],
+        rows=[
+            [v.scenario_id, str(v.trial), v.agent, v.policy_id + (" (blocked)" if v.blocked else ""),
+             v.dimension, v.severity, "-" if v.step is None else str(v.step),
+             _short(v.action or "-", 60), _short(v.evidence)]
+            for v in rows
+        ],
+        caption=caption,
+    )
+
+
+def _header(cs: list[Scorecard]) -> list[str]:
+    lines = []
+    for c in cs:
+        line = (f"{c.name}: {c.episodes} episode(s) scored over {c.scenarios} scenario(s)"
+                f" — runs: {', '.join(c.run_ids) or '-'}")
+        if c.infra_errors:
+            shown = ", ".join(c.infra_error_episodes[:5])
+            more = "…" if len(c.infra_error_episodes) > 5 else ""
+            line += f"; {c.infra_errors} infra-error episode(s) excluded ({shown}{more})"
+        lines.append(line)
+    if cs:
+        lines.append(
+            f"Cells: value (numerator/denominator) [95% interval, {cs[0].n_boot} bootstrap "
+            f"resamples of scenarios, seed {cs[0].seed}]; n/a = empty denominator."
+        )
+    return lines
+
+
+def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
+    grids = summary_grids(cs) + dimension_grids(cs)
+    for b in by:
+        grids.append(breakdown_grid(cs, b))  # type: ignore[arg-type]
+    return grids
+
+
+# ------------------------------------------------------------------------------- renderers
+
+
+def _rich(grid: Grid) -> Table:
+    table = Table(title=grid.title, caption=grid.caption, title_justify="left", show_lines=False)
+    for i, col in enumerate(grid.columns):
+        # identifiers (scenario, policy, dimension ids) hold no spaces: keep them on one line
+        ident = all(" " not in row[i] for row in grid.rows if i < len(row))
+        table.add_column(col, no_wrap=i == 0 or ident, overflow="fold")
+    wide = len(grid.columns) > 4  # wide tables: the interval on its own line wraps cleanly
+    for row in grid.rows:
+        cells = [_RATE_CI.sub(r"\1\n[", c) if wide else c for c in row]
+        table.add_row(*[Text(c, style="dim") if c.startswith("n/a") else c for c in cells])
+    return table
+
+
+def _md_escape(cell: str) -> str:
+    return cell.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(grid: Grid) -> str:
+    out = [f"### {grid.title}", ""]
+    out.append("| " + " | ".join(_md_escape(c) for c in grid.columns) + " |")
+    out.append("|" + "|".join("---" for _ in grid.columns) + "|")
+    for row in grid.rows:
+        out.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    if grid.caption:
+        out += ["", f"_{grid.caption}_"]
+    return "\n".join(out)
+
+
+def to_markdown(
+    cards: Scorecard | Sequence[Scorecard],
+    *,
+    violations: Sequence[ViolationRow] | None = None,
+    by: Sequence[str] = ("suite", "category"),
+) -> str:
+    """The whole report as Markdown (for READMEs, PRs, leaderboards)."""
+    cs = _cards(cards)
+    parts = ["## agentsafe report", "", *[f"- {line}" for line in _header(cs)]]
+    grids = _grids(cs, by)
+    if violations is not None:
+        grids.append(violation_grid(violations, infra_errors=sum(c.infra_errors for c in cs)))
+    for g in grids:
+        parts += ["", _markdown(g)]
+    return "\n".join(parts) + "\n"
+
+
+def to_json(
+    cards: Scorecard | Sequence[Scorecard], *, violations: Sequence[ViolationRow] | None = None
+) -> str:
+    """The scorecards (and violations) as JSON; an n/a rate has `"value": null`."""
+    cs = _cards(cards)
+    doc: dict[str, object] = {
+        "scorecards": {c.name: c.model_dump(mode="json") for c in cs},
+        "metrics": {k: m.model_dump(mode="json") for k, m in METRICS.items()},
+    }
+    if violations is not None:
+        doc["violations"] = [v.model_dump(mode="json") for v in violations]
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def rich_report(
+    cards: Scorecard | Sequence[Scorecard],
+    *,
+    violations: Sequence[ViolationRow] | None = None,
+    by: Sequence[str] = ("suite", "category"),
+) -> Group:
+    """The report as one rich renderable for a terminal."""
+    cs = _cards(cards)
+    items: list[object] = [Text(line) for line in _header(cs)]
+    grids = _grids(cs, by)
+    if violations is not None:
+        grids.append(violation_grid(violations, infra_errors=sum(c.infra_errors for c in cs)))
+    items += [_rich(g) for g in grids]
+    return Group(*items)  # type: ignore[arg-type]
+
+
+def render(
+    cards: Scorecard | Sequence[Scorecard],
+    fmt: Format = "table",
+    *,
+    violations: Sequence[ViolationRow] | None = None,
+    by: Sequence[str] = ("suite", "category"),
+    width: int = 160,
+) -> str:
+    """The report as text in `fmt` (table = the rich terminal tables, without colour)."""
+    if fmt == "json":
+        return to_json(cards, violations=violations)
+    if fmt == "markdown":
+        return to_markdown(cards, violations=violations, by=by)
+    if fmt != "table":
+        raise ValueError(f"unknown report format {fmt!r}: expected table, markdown or json")
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False)
+    console.print(rich_report(cards, violations=violations, by=by))
+    return buf.getvalue()
+
+
+def render_results(
+    results: Iterable[EpisodeResult],
+    fmt: Format = "table",
+    *,
+    violations: bool = False,
+    by: Sequence[str] = ("suite", "category"),
+    n_boot: int = 1000,
+    seed: int = 0,
+    width: int = 160,
+) -> str:
+    """Score results per agent and render them side by side: what `agentsafe report RUN` prints."""
+    results = list(results)
+    cards = list(score_by_agent(results, n_boot=n_boot, seed=seed).values())
+    rows = violation_rows(results) if violations else None
+    return render(cards, fmt, violations=rows, by=by, width=width)
+
+
+def print_report(
+    results: Iterable[EpisodeResult],
+    console: Console | None = None,
+    *,
+    violations: bool = False,
+    by: Sequence[str] = ("suite", "category"),
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> None:
+    """Score results per agent and print the rich report (with colour) to `console`."""
+    results = list(results)
+    cards = list(score_by_agent(results, n_boot=n_boot, seed=seed).values())
+    rows = violation_rows(results) if violations else None
+    (console or Console()).print(rich_report(cards, violations=rows, by=by))
