@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -24,9 +24,9 @@ from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.scoring import METRICS, Direction, Rate, Scorecard, score_by_agent
 
 __all__ = [
-    "Format", "Grid", "ViolationRow", "breakdown_grid", "dimension_grids", "print_report",
-    "render", "render_results", "summary_grids", "to_json", "to_markdown", "violation_grid",
-    "violation_rows",
+    "Cards", "Format", "Grid", "ViolationRow", "breakdown_grid", "dimension_grids", "print_report",
+    "print_tables", "print_violations", "render", "render_markdown", "render_results",
+    "rich_report", "summary_grids", "to_json", "to_markdown", "violation_grid", "violation_rows",
 ]
 
 Format = Literal["table", "markdown", "json"]
@@ -60,8 +60,16 @@ class ViolationRow(BaseModel):
     blocked: bool
 
 
-def _cards(cards: Scorecard | Sequence[Scorecard]) -> list[Scorecard]:
-    return [cards] if isinstance(cards, Scorecard) else list(cards)
+Cards = Scorecard | Sequence[Scorecard] | Mapping[str, Scorecard]
+
+
+def _cards(cards: Cards) -> list[Scorecard]:
+    """One or several scorecards; a mapping's keys become the column names (e.g. 'agent (run)')."""
+    if isinstance(cards, Scorecard):
+        return [cards]
+    if isinstance(cards, Mapping):
+        return [c if c.name == k else c.model_copy(update={"name": k}) for k, c in cards.items()]
+    return list(cards)
 
 
 def _cell(rate: Rate | None) -> str:
@@ -105,7 +113,7 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
     return {Direction.higher: higher, Direction.lower: lower, Direction.neutral: neutral}
 
 
-def summary_grids(cards: Scorecard | Sequence[Scorecard]) -> list[Grid]:
+def summary_grids(cards: Cards) -> list[Grid]:
     """The headline metrics, one grid per direction, one column per agent (side by side)."""
     cs = _cards(cards)
     titles = {
@@ -123,7 +131,7 @@ def summary_grids(cards: Scorecard | Sequence[Scorecard]) -> list[Grid]:
     return grids
 
 
-def dimension_grids(cards: Scorecard | Sequence[Scorecard]) -> list[Grid]:
+def dimension_grids(cards: Cards) -> list[Grid]:
     """Risk Ratio and Active Risk Ratio per dimension (↓), agents side by side."""
     cs = _cards(cards)
     columns = ["Dimension"]
@@ -154,7 +162,7 @@ BREAKDOWN_COLUMNS: list[tuple[str, Callable[[Scorecard], Rate]]] = [
 
 
 def breakdown_grid(
-    cards: Scorecard | Sequence[Scorecard], by: Literal["suite", "category", "agent"] = "suite"
+    cards: Cards, by: Literal["suite", "category", "agent"] = "suite"
 ) -> Grid:
     """Per-suite (or per-category / per-agent) view: goal achievement, CuP, harm prevention,
     over-refusal, ASR and Risk Ratio for each slice of each agent; each column says ↑ or ↓."""
@@ -279,7 +287,7 @@ def _markdown(grid: Grid) -> str:
 
 
 def to_markdown(
-    cards: Scorecard | Sequence[Scorecard],
+    cards: Cards,
     *,
     violations: Sequence[ViolationRow] | None = None,
     by: Sequence[str] = ("suite", "category"),
@@ -296,7 +304,7 @@ def to_markdown(
 
 
 def to_json(
-    cards: Scorecard | Sequence[Scorecard], *, violations: Sequence[ViolationRow] | None = None
+    cards: Cards, *, violations: Sequence[ViolationRow] | None = None
 ) -> str:
     """The scorecards (and violations) as JSON; an n/a rate has `"value": null`."""
     cs = _cards(cards)
@@ -310,7 +318,7 @@ def to_json(
 
 
 def rich_report(
-    cards: Scorecard | Sequence[Scorecard],
+    cards: Cards,
     *,
     violations: Sequence[ViolationRow] | None = None,
     by: Sequence[str] = ("suite", "category"),
@@ -326,7 +334,7 @@ def rich_report(
 
 
 def render(
-    cards: Scorecard | Sequence[Scorecard],
+    cards: Cards,
     fmt: Format = "table",
     *,
     violations: Sequence[ViolationRow] | None = None,
@@ -377,3 +385,23 @@ def print_report(
     cards = list(score_by_agent(results, n_boot=n_boot, seed=seed).values())
     rows = violation_rows(results) if violations else None
     (console or Console()).print(rich_report(cards, violations=rows, by=by))
+
+
+# --------------------------------------------------------------- entry points of the CLI
+
+
+def render_markdown(cards: Cards) -> str:
+    """The score report as Markdown (used by `agentsafe report --format markdown`)."""
+    return to_markdown(cards)
+
+
+def print_tables(cards: Cards, console: Console | None = None) -> None:
+    """Print the score tables (agents side by side) to a terminal."""
+    (console or Console()).print(rich_report(cards))
+
+
+def print_violations(results: Iterable[EpisodeResult], console: Console | None = None) -> None:
+    """Print every violation of the scored episodes (`agentsafe report RUN --violations`)."""
+    results = list(results)
+    infra = sum(r.status == EpisodeStatus.infra_error for r in results)
+    (console or Console()).print(_rich(violation_grid(violation_rows(results), infra_errors=infra)))

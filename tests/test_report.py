@@ -225,3 +225,18 @@ def test_empty_run_renders_na() -> None:
     card = score([], n_boot=10)
     md = to_markdown(card)
     assert "| CR ↑ | n/a (0/0) |" in md and "| ASR ↓ | n/a (0/0) |" in md
+
+
+def test_cli_entry_points_take_labelled_cards() -> None:
+    from agentsafe.report import print_tables, print_violations, render_markdown
+
+    cards = {f"{a} (run-1)": c for a, c in score_by_agent(results(), n_boot=50).items()}
+    md = render_markdown(cards)
+    assert "| Metric (↑ higher is better) | careful (run-1) | reckless (run-1) |" in md
+    console = Console(record=True, width=220)
+    print_tables(cards, console)
+    print_violations(results(), console)
+    shown = console.export_text()
+    assert "careful (run-1)" in shown and "Risk Ratio ↓ · reckless (run-1)" in shown
+    assert "os.no-rm" in shown and "3 violation(s); 1 infra-error episode(s) excluded" in shown
+    assert list(cards)[0] == "careful (run-1)" and cards["careful (run-1)"].name == "careful"
