@@ -1,0 +1,630 @@
+"""The Docker runtime: one hardened, labelled container per sandbox, through the docker SDK.
+
+`DockerOSBackend` implements `agentsafe.runtime.base.OSBackend` by running the shared control
+script (`sandboxes/os/control.py serve`) inside an `agentsafe/os` container over one attached
+`docker exec` session, so the local and Docker runtimes run the same reset/exec/snapshot code.
+`AppContainer` runs a web/mobile app server on the host network bound to 127.0.0.1.
+`prune()` removes labelled containers; leftovers of killed runs are reaped at the next start.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import io
+import json
+import os
+import socket
+import struct
+import tarfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anyio
+from pydantic import Field
+
+from agentsafe.errors import SandboxError, SandboxTimeout
+from agentsafe.models.base import Record, Strict
+from agentsafe.models.state import FileState, StateSnapshot
+from agentsafe.paths import SANDBOXES_DIR
+from agentsafe.runtime.base import (
+    DEFAULT_TIMEOUT,
+    GID,
+    HOME,
+    MAX_OUTPUT,
+    MAX_TIMEOUT,
+    SANDBOX_PATH,
+    UID,
+    DirEntry,
+    ExecResult,
+    FileOpError,
+    Placement,
+    ProcessInfo,
+    ServiceSpec,
+)
+
+LABEL_MANAGED = "agentsafe.managed"
+LABEL_RUN = "agentsafe.run"
+LABEL_KIND = "agentsafe.kind"
+LABEL_OWNER = "agentsafe.owner"
+OS_IMAGE = os.environ.get("AGENTSAFE_OS_IMAGE", "agentsafe/os:latest")
+CONTROL_DIR = "/run/agentsafe"  # tmpfs inside the container: control script + unpacked seeds
+FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) or point "
+       "DOCKER_HOST at a running one")
+
+# PID 1 of an OS container: reaps orphans (a fork bomb's leftovers must not pin the pids
+# limit) and otherwise sleeps; it has no child the control script's kill_all could kill.
+_INIT = ("import os,signal,time\n"
+         "signal.signal(signal.SIGTERM, lambda *a: os._exit(0))\n"
+         "while True:\n"
+         "    try:\n"
+         "        os.wait()\n"
+         "    except ChildProcessError:\n"
+         "        time.sleep(0.5)\n")
+
+
+class DockerLimits(Strict):
+    """Hardening and resource limits of one container (the defaults are the secure ones)."""
+
+    mem_limit: str = Field(default=os.environ.get("AGENTSAFE_DOCKER_MEM", "512m"),
+                           description="memory (and memory+swap) limit; tmpfs pages count too")
+    pids_limit: int = 256
+    cpus: float = 1.0
+    read_only: bool = True
+    home_size: str = "256m"
+    tmp_size: str = "64m"
+    control_size: str = "128m"
+
+
+class ContainerInfo(Record):
+    """What `list_managed()` reports about one labelled container."""
+
+    id: str
+    name: str
+    status: str
+    run: str = ""
+    kind: str = ""
+    owner: str = ""
+
+
+# ------------------------------------------------------------------ client and labels
+
+_client_lock = threading.Lock()
+_client: Any = None
+_reaped = False
+_live: dict[str, Any] = {}  # container id -> Container, removed at interpreter exit
+
+
+def docker_client() -> Any:
+    """The process-wide docker SDK client; SandboxError naming the fix when the daemon is
+    unreachable. The first call also reaps containers left behind by killed runs."""
+    global _client, _reaped
+    with _client_lock:
+        if _client is None:
+            try:
+                import docker
+                from docker.errors import DockerException
+            except ImportError as exc:  # pragma: no cover - docker is a dependency
+                raise SandboxError(f"the docker SDK is not installed ({exc}): pip install docker")
+            try:
+                client = docker.from_env(timeout=120)
+                client.ping()
+            except DockerException as exc:
+                where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+                raise SandboxError(f"the Docker daemon is unreachable at {where} ({exc}); {FIX}") from None
+            _client = client
+        if not _reaped:
+            _reaped = True
+            try:
+                reap_orphans(_client)
+            except Exception:  # noqa: BLE001 - reaping is best effort, never blocks a run
+                pass
+        return _client
+
+
+def daemon_available() -> bool:
+    """True when a Docker daemon answers (tests use it to skip with a clear reason)."""
+    try:
+        docker_client()
+        return True
+    except SandboxError:
+        return False
+
+
+def _proc_start(pid: int) -> str:
+    """Start time of a process (clock ticks since boot), '' when it does not exist."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+        return raw[raw.rfind(")") + 2:].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_label(pid: int | None = None) -> str:
+    """`host:pid:starttime` of the process that owns a container (pid reuse safe)."""
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_proc_start(pid)}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid_s, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_s.isdigit():
+        return True  # another machine's container: not ours to judge
+    return _proc_start(int(pid_s)) == start and start != ""
+
+
+def list_managed(run_id: str | None = None) -> list[ContainerInfo]:
+    """Every container agentsafe labelled (optionally of one run), running or not."""
+    client = docker_client()
+    flt = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
+    out = []
+    for c in client.containers.list(all=True, filters={"label": flt}):
+        lab = c.labels or {}
+        out.append(ContainerInfo(id=c.id, name=c.name, status=c.status, run=lab.get(LABEL_RUN, ""),
+                                 kind=lab.get(LABEL_KIND, ""), owner=lab.get(LABEL_OWNER, "")))
+    return out
+
+
+def _remove(client: Any, cid: str) -> bool:
+    from docker.errors import APIError, NotFound
+
+    try:
+        client.api.remove_container(cid, force=True, v=True)
+        return True
+    except NotFound:
+        return False
+    except APIError as exc:
+        if "already in progress" in str(exc):
+            return False
+        raise
+
+
+def prune(run_id: str | None = None) -> int:
+    """Remove agentsafe's labelled containers (all, or one run's); returns how many.
+    `agentsafe sandbox prune [--run RUN]` calls this."""
+    client = docker_client()
+    return sum(_remove(client, c.id) for c in list_managed(run_id))
+
+
+def reap_orphans(client: Any = None) -> int:
+    """Remove labelled containers whose owning process on this host is gone (a killed run)."""
+    client = client or docker_client()
+    n = 0
+    for c in client.containers.list(all=True, filters={"label": [f"{LABEL_MANAGED}=1"]}):
+        owner = (c.labels or {}).get(LABEL_OWNER, "")
+        if owner and not _owner_alive(owner):
+            n += _remove(client, c.id)
+    return n
+
+
+@atexit.register
+def _remove_live() -> None:
+    """Containers of this process still up at interpreter exit (close() not called)."""
+    if _client is None:
+        return
+    for cid in list(_live):
+        try:
+            _remove(_client, cid)
+        except Exception:  # noqa: BLE001
+            pass
+    _live.clear()
+
+
+def hardened_options(kind: str, run_id: str, limits: DockerLimits, *,
+                     network: str = "none") -> dict[str, Any]:
+    """`containers.create` keyword arguments for a hardened, labelled sandbox container:
+    no network (or host for 127.0.0.1 app servers), no capabilities, no-new-privileges,
+    pids/memory/CPU limits, read-only root with tmpfs for the writable places, user 1000."""
+    if network not in ("none", "host"):
+        raise ValueError("only network 'none' or 'host' (never a bridge) is allowed")
+    tmpfs_opts = f"rw,nosuid,nodev,uid={UID},gid={GID}"
+    return {
+        "labels": {LABEL_MANAGED: "1", LABEL_RUN: run_id, LABEL_KIND: kind,
+                   LABEL_OWNER: owner_label()},
+        "network_mode": network,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": limits.pids_limit,
+        "mem_limit": limits.mem_limit,
+        "memswap_limit": limits.mem_limit,
+        "nano_cpus": int(limits.cpus * 1e9),
+        "read_only": limits.read_only,
+        "tmpfs": {
+            "/tmp": f"{tmpfs_opts},mode=1777,size={limits.tmp_size}",
+            HOME: f"{tmpfs_opts},mode=0755,size={limits.home_size}",
+            CONTROL_DIR: f"{tmpfs_opts},mode=0700,size={limits.control_size}",
+        },
+        "user": f"{UID}:{GID}",
+        "ipc_mode": "private",
+        "detach": True,
+    }
+
+
+def run_id_default() -> str:
+    """The run id containers are labelled with when the caller gives none."""
+    return os.environ.get("AGENTSAFE_RUN_ID") or f"adhoc-{os.getpid()}"
+
+
+def _image_or_fix(client: Any, image: str) -> None:
+    from docker.errors import ImageNotFound
+
+    try:
+        client.images.get(image)
+    except ImageNotFound:
+        raise SandboxError(f"Docker image {image} not found: build it with `make images` "
+                           "(python sandboxes/build_images.py)") from None
+
+
+def died_reason(container: Any) -> str | None:
+    """None while the container runs, else a sentence saying how it ended."""
+    from docker.errors import NotFound
+
+    try:
+        container.reload()
+    except NotFound:
+        return f"container {container.name} was removed"
+    if container.status == "running":
+        return None
+    st = container.attrs.get("State", {})
+    oom = " (OOM-killed)" if st.get("OOMKilled") else ""
+    return f"container {container.name} {container.status}, exit code {st.get('ExitCode')}{oom}"
+
+
+# ------------------------------------------------------------------ attached exec sessions
+
+
+class _Attached:
+    """One `docker exec` with stdin attached: write bytes, read the multiplexed stdout/stderr."""
+
+    def __init__(self, container: Any, cmd: list[str], *, user: str, env: dict[str, str],
+                 workdir: str = "/") -> None:
+        api = container.client.api
+        self.exec_id = api.exec_create(container.id, cmd, stdin=True, stdout=True, stderr=True,
+                                       user=user, environment=env, workdir=workdir)["Id"]
+        self._io = api.exec_start(self.exec_id, socket=True)
+        self.sock: socket.socket = self._io._sock
+        self._api = api
+        self._buf = bytearray()
+        self.stderr = bytearray()
+        self.eof = False
+
+    def send(self, data: bytes) -> None:
+        """Write to the process's stdin."""
+        self.sock.sendall(data)
+
+    def close_stdin(self) -> None:
+        """Half-close: the process reads EOF."""
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def _recv_exact(self, n: int, deadline: float) -> bytes:
+        while len(self._buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self._buf += chunk
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+    def frame(self, deadline: float) -> tuple[int, bytes]:
+        """Next (stream, payload) frame; stream 1 = stdout, 2 = stderr."""
+        stream, size = struct.unpack(">BxxxL", self._recv_exact(8, deadline))
+        return stream, self._recv_exact(size, deadline)
+
+    def read_all(self, deadline: float) -> bytes:
+        """Stdout until EOF (stderr kept in .stderr)."""
+        out = bytearray()
+        try:
+            while True:
+                stream, data = self.frame(deadline)
+                (out if stream == 1 else self.stderr).extend(data)
+        except EOFError:
+            self.eof = True
+        return bytes(out)
+
+    def exit_code(self) -> int | None:
+        """The process's exit code once it ended."""
+        return self._api.exec_inspect(self.exec_id).get("ExitCode")
+
+    def close(self) -> None:
+        """Drop the connection (the process sees EOF on stdin and SIGPIPE on output)."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        try:
+            self._io.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class ControlSession:
+    """`python3 control.py serve` inside a container, spoken to in JSON lines (one request at
+    a time) over an attached exec; restarted transparently when something killed it."""
+
+    def __init__(self, container: Any, script: str, env: dict[str, str]) -> None:
+        self.container, self.script, self.env = container, script, env
+        self._att: _Attached | None = None
+        self._lines = bytearray()
+        self._next_id = 0
+        self._lock = threading.Lock()
+
+    def _open(self) -> _Attached:
+        if self._att is None:
+            self._att = _Attached(self.container, ["python3", "-I", "-S", self.script, "serve"],
+                                  user=f"{UID}:{GID}", env=self.env, workdir=HOME)
+            self._lines.clear()
+        return self._att
+
+    def close(self) -> None:
+        """End the session (the server exits on EOF)."""
+        if self._att is not None:
+            self._att.close()
+            self._att = None
+
+    def request(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
+        """Send one request and wait for its reply. Raises EOFError when the server died,
+        TimeoutError past `wait` seconds (the session is then dropped)."""
+        with self._lock:
+            att = self._open()
+            self._next_id += 1
+            rid = self._next_id
+            deadline = time.monotonic() + wait
+            try:
+                att.send(json.dumps({"id": rid, "op": op, **args}).encode() + b"\n")
+                while True:
+                    nl = self._lines.find(b"\n")
+                    if nl >= 0:
+                        line = bytes(self._lines[:nl])
+                        del self._lines[:nl + 1]
+                        reply = json.loads(line)
+                        if reply.get("id") == rid:
+                            return reply
+                        continue
+                    stream, data = att.frame(deadline)
+                    if stream == 1:
+                        self._lines += data
+                    else:
+                        att.stderr += data
+                        del att.stderr[:-4096]
+            except (EOFError, OSError, TimeoutError, ValueError):
+                self.close()
+                raise
+
+
+# ------------------------------------------------------------------ OS backend
+
+
+def _tar_dir(src: Path) -> bytes:
+    """An uncompressed tar of a directory's contents (modes and symlinks kept, owner dropped)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        def strip_owner(ti: tarfile.TarInfo) -> tarfile.TarInfo:
+            ti.uid = ti.gid = 0
+            ti.uname = ti.gname = ""
+            return ti
+        for p in sorted(src.iterdir()):
+            tar.add(str(p), arcname=p.name, recursive=True, filter=strip_owner)
+    return buf.getvalue()
+
+
+def _tree_key(src: Path) -> str:
+    """Cheap identity of a directory tree: paths, sizes, modes and mtimes."""
+    h = hashlib.sha256(str(src.resolve()).encode())
+    for root, dirs, files in os.walk(src):
+        dirs.sort()
+        for name in sorted(files) + dirs:
+            p = os.path.join(root, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            h.update(f"{os.path.relpath(p, src)}\0{st.st_size}\0{st.st_mode}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+class DockerOSBackend:
+    """An OS sandbox in a container of `agentsafe/os`: no network, no capabilities, read-only
+    root, tmpfs home, limits; reset restores the seed home inside the running container."""
+
+    kind = "os"
+
+    def __init__(self, image: str = OS_IMAGE, run_id: str | None = None,
+                 limits: DockerLimits | None = None,
+                 control_script: Path | None = None, **_: Any) -> None:
+        self.image = image
+        self.run_id = run_id or run_id_default()
+        self.limits = limits or DockerLimits()
+        self.control_script = control_script or SANDBOXES_DIR / "os" / "control.py"
+        self.container: Any = None
+        self.session: ControlSession | None = None
+        self._seeds: dict[str, str] = {}  # tree key -> unpacked seed dir in the container
+        self._env = {"PATH": SANDBOX_PATH, "HOME": HOME, "USER": "user", "LOGNAME": "user",
+                     "LANG": "C.UTF-8", "SHELL": "/bin/bash", "TERM": "dumb"}
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        """Create and start the container, copy the control script in, open the session."""
+        if self.container is not None:
+            return
+        await anyio.to_thread.run_sync(self._start_sync)
+
+    def _start_sync(self) -> None:
+        client = docker_client()
+        _image_or_fix(client, self.image)
+        name = f"agentsafe-os-{self.run_id[:24]}-{uuid.uuid4().hex[:8]}".replace("/", "-")
+        opts = hardened_options("os", self.run_id, self.limits, network="none")
+        try:
+            ctr = client.containers.run(self.image, ["python3", "-I", "-S", "-c", _INIT],
+                                        name=name, environment=self._env, working_dir=HOME,
+                                        **opts)
+        except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
+            raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
+        self.container = ctr
+        _live[ctr.id] = ctr
+        script = self.control_script.read_bytes()
+        self._upload({"control.py": script}, CONTROL_DIR)
+        self.session = ControlSession(ctr, f"{CONTROL_DIR}/control.py", self._env)
+        self._call_sync("ping", 30.0)
+
+    async def close(self) -> None:
+        """Remove the container (idempotent)."""
+        ctr, self.container = self.container, None
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if ctr is not None:
+            _live.pop(ctr.id, None)
+            await anyio.to_thread.run_sync(lambda: _remove(ctr.client, ctr.id))
+
+    async def __aenter__(self) -> DockerOSBackend:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- plumbing
+
+    def _need(self) -> Any:
+        if self.container is None or self.session is None:
+            raise SandboxError("the Docker OS sandbox is not started (call start() first)")
+        return self.container
+
+    def _dead(self) -> SandboxError | None:
+        reason = died_reason(self.container)
+        return SandboxError(f"{reason} mid-episode") if reason else None
+
+    def _upload(self, files: dict[str, bytes], dest: str) -> None:
+        """Write files into the container through `tar -x` on an attached exec (works on tmpfs
+        and read-only roots, unlike the archive API)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for rel, data in files.items():
+                ti = tarfile.TarInfo(rel)
+                ti.size, ti.mode = len(data), 0o644
+                tar.addfile(ti, io.BytesIO(data))
+        self._untar(buf.getvalue(), dest)
+
+    def _untar(self, data: bytes, dest: str) -> None:
+        ctr = self._need() if self.session else self.container
+        att = _Attached(ctr, ["sh", "-c", f'mkdir -p "$1" && exec tar -x -C "$1"', "sh", dest],
+                        user=f"{UID}:{GID}", env=self._env)
+        try:
+            att.send(data)
+            att.close_stdin()
+            att.read_all(time.monotonic() + 60)
+            code = att.exit_code()
+        except (OSError, TimeoutError) as exc:
+            raise self._dead() or SandboxError(f"copying into the container failed: {exc}") from None
+        finally:
+            att.close()
+        if code != 0:
+            raise self._dead() or SandboxError(
+                f"tar -x into {dest} failed ({code}): {att.stderr.decode(errors='replace')[-500:]}")
+
+    def _call_sync(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
+        self._need()
+        assert self.session is not None
+        for attempt in (1, 2):
+            try:
+                reply = self.session.request(op, wait, **args)
+                break
+            except TimeoutError:
+                raise self._dead() or SandboxTimeout(
+                    f"the OS container did not answer '{op}' within {wait:.0f}s") from None
+            except (EOFError, OSError, ValueError) as exc:
+                dead = self._dead()
+                if dead:
+                    raise dead from None
+                if op == "exec":  # the agent's command killed the control server (kill -9 -1)
+                    return {"exit_code": 137, "timed_out": False, "truncated": False,
+                            "stdout_b64": "", "duration": 0.0, "stderr_b64": base64.b64encode(
+                                b"[agentsafe] the command killed the sandbox's control process"
+                            ).decode()}
+                if attempt == 2:
+                    raise SandboxError(f"the control server in the container failed: {exc!r}") from None
+        if reply.get("ok"):
+            return reply.get("result") or {}
+        err = reply.get("error") or {}
+        if err.get("kind") == "file":
+            raise FileOpError(err.get("message", "file operation failed"))
+        raise SandboxError(f"control '{op}' failed: {err.get('kind')}: {err.get('message')}")
+
+    async def _call(self, op: str, wait: float = 60.0, **args: Any) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(lambda: self._call_sync(op, wait, **args))
+
+    # -- OSBackend
+
+    async def reset(self, seed_dir: Path, files: dict[str, str], placements: list[Placement],
+                    services: list[ServiceSpec] | None = None) -> None:
+        """Kill episode processes, restore HOME from the seed (unpacked once per seed into the
+        container's tmpfs), write files and placements, start services."""
+        self._need()
+        seed_dir = Path(seed_dir)
+        if not seed_dir.is_dir():
+            raise SandboxError(f"seed directory not found on the host: {seed_dir}")
+
+        def prepare() -> str:
+            key = _tree_key(seed_dir)
+            if key not in self._seeds:
+                dest = f"{CONTROL_DIR}/seeds/{key}"
+                self._untar(_tar_dir(seed_dir), dest)
+                self._seeds[key] = dest
+            return self._seeds[key]
+
+        seed = await anyio.to_thread.run_sync(prepare)
+        await self._call("reset", 60.0, seed=seed, files=dict(files),
+                         placements=[p.model_dump() for p in placements],
+                         services=[s.model_dump() for s in services or []])
+
+    async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
+        """Run `bash -c command` as the user in HOME (process group killed on timeout)."""
+        timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
+        r = await self._call("exec", timeout + 15.0, command=command, timeout=timeout,
+                             max_output=MAX_OUTPUT)
+        return ExecResult(exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
+                          stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
+                          truncated=r["truncated"], duration=r["duration"])
+
+    async def read_file(self, path: str) -> bytes:
+        """Bytes of a file as the sandbox sees it."""
+        return base64.b64decode((await self._call("read", path=path))["data_b64"])
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        """Create or overwrite a file as the sandbox user."""
+        await self._call("write", path=path, data_b64=base64.b64encode(data).decode())
+
+    async def list_dir(self, path: str) -> list[DirEntry]:
+        """Entries of a directory, sorted by name."""
+        r = await self._call("list", path=path)
+        return [DirEntry(**e) for e in r["entries"]]
+
+    async def processes(self) -> list[ProcessInfo]:
+        """Processes alive in the container, harness processes (init, control) excluded."""
+        r = await self._call("processes")
+        return [ProcessInfo(**p) for p in r["processes"]]
+
+    async def snapshot(self) -> StateSnapshot:
+        """The home as files plus data["processes"]."""
+        r = await self._call("snapshot")
+        procs = await self.processes()
+        return StateSnapshot(files={k: FileState(**v) for k, v in r["files"].items()},
+                             data={"processes": [p.model_dump() for p in procs]})
+
+    async def raw_exec(self, argv: list[str]) -> tuple[int, bytes]:
+        """A plain `docker exec` through the SDK (the benchmark's floor; diagnostics)."""
+        ctr = self._need()
+        r = await anyio.to_thread.run_sync(lambda: ctr.exec_run(argv, user=f"{UID}:{GID}",
+                                                                environment=self._env))
+        return r.exit_code, r.output
