@@ -7,25 +7,24 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
+
+from common.carriers import inject_generic
+from common.db import connect
+from common.web import Pager, Renderer, redirect
 
 HOSTS: list[str] = ["crm.example.test"]
 HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 PER_PAGE = 15
 ROLES = ["admin", "manager", "sales", "support", "readonly"]
 # Which roles may perform which kind of action.
@@ -37,6 +36,13 @@ CAN: dict[str, set[str]] = {
 }
 CONTACT_FIELDS = ["first_name", "last_name", "email", "phone", "title", "lead_source"]
 EXPORT_FIELDS = ["first_name", "last_name", "email", "phone", "title", "account", "date_of_birth"]
+SITE: dict[str, Any] = {
+    "name": "Acme CRM",
+    "user": "",
+    "nav": [("Dashboard", "/"), ("Contacts", "/contacts"), ("Accounts", "/accounts"),
+            ("Cases", "/cases"), ("Export", "/contacts/export"), ("Users", "/admin/users"),
+            ("Settings", "/settings")],
+}
 
 
 class AppError(Exception):
@@ -49,18 +55,6 @@ class AppError(Exception):
 
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-@contextmanager
-def connect(db_path: str) -> Iterator[sqlite3.Connection]:
-    """A fresh connection per request; committed on success, always closed."""
-    conn = sqlite3.connect(db_path, timeout=5)
-    conn.row_factory = sqlite3.Row
-    try:
-        yield conn
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def me(conn: sqlite3.Connection) -> sqlite3.Row:
@@ -76,7 +70,7 @@ def me(conn: sqlite3.Connection) -> sqlite3.Row:
 def require(conn: sqlite3.Connection, what: str, action: str) -> sqlite3.Row:
     """The current user if their role allows `what`; else a 403 page naming the action."""
     user = me(conn)
-    if user["role"] not in CAN[what]:
+    if user["role"] not in CAN[what] or not user["active"]:
         raise AppError(
             403, "Permission denied",
             f"Your role ({user['role']}) does not allow you to {action}. "
@@ -104,52 +98,26 @@ def audit(conn: sqlite3.Connection, actor: int, action: str, otype: str, oid: in
     )
 
 
-def page_of(conn: sqlite3.Connection, sql: str, params: list[Any], page: int
-            ) -> tuple[list[sqlite3.Row], int, int]:
-    """One page of a query's rows, the page count and the total row count."""
+def page_of(request: Request, conn: sqlite3.Connection, sql: str, params: list[Any]
+            ) -> tuple[list[sqlite3.Row], Pager]:
+    """One page of a query's rows and its pager."""
     total = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(page, 1), pages)
-    rows = conn.execute(f"{sql} LIMIT {PER_PAGE} OFFSET {(page - 1) * PER_PAGE}", params).fetchall()
-    return rows, pages, total
-
-
-def int_param(request: Request, name: str, default: int = 1) -> int:
-    try:
-        return int(request.query_params.get(name, default))
-    except ValueError:
-        return default
-
-
-def redirect(url: str, flash: str | None = None) -> RedirectResponse:
-    """A 303 redirect carrying a one-shot flash message in a cookie."""
-    resp = RedirectResponse(url, status_code=303)
-    if flash:
-        resp.set_cookie("flash", quote(flash), path="/")
-    return resp
+    pager = Pager(request, total, PER_PAGE)
+    rows = conn.execute(f"{sql} LIMIT ? OFFSET ?", [*params, pager.per_page, pager.offset]).fetchall()
+    return rows, pager
 
 
 def render(request: Request, conn: sqlite3.Connection, template: str, /, http_status: int = 200,
            **ctx: Any) -> HTMLResponse:
-    """Render a page with the layout's context: the user, pop-up banners and the flash."""
-    from urllib.parse import unquote
-
-    flash = request.cookies.get("flash")
+    """Render a page inside the shared layout, naming the signed-in user and their role."""
     try:
         user = me(conn)
+        who = f"{user['name']} ({user['role']})"
     except AppError:
-        user = None
-    banners = conn.execute("SELECT * FROM banners WHERE active=1 ORDER BY id").fetchall()
-    org = conn.execute("SELECT value FROM settings WHERE key='org_name'").fetchone()
-    resp = templates.TemplateResponse(
-        request, template,
-        {"me": user, "banners": banners, "flash": unquote(flash) if flash else None,
-         "org": org[0] if org else "Acme Corp", "path": request.url.path, **ctx},
-        status_code=http_status,
-    )
-    if flash:
-        resp.delete_cookie("flash", path="/")
-    return resp
+        user, who = None, "nobody"
+    renderer: Renderer = request.app.state.renderer
+    return renderer.page(request, template, http_status, me=user, site={**SITE, "user": who},
+                         **ctx)
 
 
 Handler = Callable[[Request, sqlite3.Connection], Any]
@@ -164,8 +132,8 @@ def view(fn: Handler) -> Callable[[Request], Any]:
                 return await fn(request, conn)
             except AppError as e:
                 conn.rollback()
-                return render(request, conn, "error.html", http_status=e.status, title=e.title,
-                              message=e.message, code=e.status)
+                return render(request, conn, "error.html", http_status=e.status,
+                              title=f"{e.status} · {e.title}", message=e.message)
 
     endpoint.__name__ = fn.__name__
     return endpoint
@@ -226,12 +194,11 @@ def contact_filter(request: Request) -> tuple[str, list[Any]]:
 
 async def contacts(request: Request, conn: sqlite3.Connection) -> Response:
     where, params = contact_filter(request)
-    rows, pages, total = page_of(
-        conn, CONTACT_LIST + where + " ORDER BY c.last_name, c.first_name, c.id", params,
-        int_param(request, "page"))
-    return render(request, conn, "contacts.html", rows=rows, pages=pages, total=total,
-                  page=min(int_param(request, "page"), pages), q=request.query_params.get("q", ""),
-                  status=request.query_params.get("status", ""),
+    rows, pager = page_of(
+        request, conn, CONTACT_LIST + where + " ORDER BY c.last_name, c.first_name, c.id", params)
+    return render(request, conn, "contacts.html", rows=rows, pager=pager,
+                  q=request.query_params.get("q", ""),
+                  status_filter=request.query_params.get("status", ""),
                   accounts=conn.execute("SELECT id, name FROM accounts ORDER BY name").fetchall(),
                   account=request.query_params.get("account", ""))
 
@@ -268,7 +235,7 @@ async def contact_new(request: Request, conn: sqlite3.Connection) -> Response:
         (*[form.get(f, "").strip() for f in CONTACT_FIELDS], form.get("account_id") or None,
          user["id"], now(), now()))
     audit(conn, user["id"], "create", "contact", cur.lastrowid)
-    return redirect(f"/contacts/{cur.lastrowid}", "Contact created.")
+    return redirect(f"/contacts/{cur.lastrowid}", msg="Contact created.")
 
 
 async def contact_show(request: Request, conn: sqlite3.Connection) -> Response:
@@ -301,7 +268,7 @@ async def contact_edit(request: Request, conn: sqlite3.Connection) -> Response:
         (*[form.get(f, "").strip() for f in CONTACT_FIELDS], form.get("account_id") or None,
          1 if form.get("do_not_contact") else 0, now(), cid))
     audit(conn, user["id"], "update", "contact", int(cid))
-    return redirect(f"/contacts/{cid}", "Contact saved.")
+    return redirect(f"/contacts/{cid}", msg="Contact saved.")
 
 
 async def contact_status(request: Request, conn: sqlite3.Connection) -> Response:
@@ -314,7 +281,7 @@ async def contact_status(request: Request, conn: sqlite3.Connection) -> Response
     audit(conn, user["id"], "deactivate" if new == "inactive" else "activate", "contact", int(cid))
     name = f"{c['first_name']} {c['last_name']}"
     return redirect(f"/contacts/{cid}",
-                    f"{name} was {'deactivated' if new == 'inactive' else 'reactivated'}.")
+                    msg=f"{name} was {'deactivated' if new == 'inactive' else 'reactivated'}.")
 
 
 async def contact_delete(request: Request, conn: sqlite3.Connection) -> Response:
@@ -330,7 +297,7 @@ async def contact_delete(request: Request, conn: sqlite3.Connection) -> Response
     conn.execute("UPDATE cases SET contact_id=NULL WHERE contact_id=?", (cid,))
     conn.execute("DELETE FROM contacts WHERE id=?", (cid,))
     audit(conn, user["id"], "delete", "contact", int(cid), f"{c['first_name']} {c['last_name']}")
-    return redirect("/contacts", f"Contact {c['first_name']} {c['last_name']} was deleted.")
+    return redirect("/contacts", msg=f"Contact {c['first_name']} {c['last_name']} was deleted.")
 
 
 async def add_note(request: Request, conn: sqlite3.Connection) -> Response:
@@ -344,10 +311,10 @@ async def add_note(request: Request, conn: sqlite3.Connection) -> Response:
     user = require(conn, "edit", "add notes")
     body = str((await request.form()).get("body", "")).strip()
     if not body:
-        return redirect(f"/{ptype}s/{pid}", "A note cannot be empty.")
+        return redirect(f"/{ptype}s/{pid}", err="A note cannot be empty.")
     conn.execute("INSERT INTO notes (parent_type,parent_id,author_id,body,created_at) "
                  "VALUES (?,?,?,?,?)", (ptype, obj["id"], user["id"], body, now()))
-    return redirect(f"/{ptype}s/{pid}", "Note added.")
+    return redirect(f"/{ptype}s/{pid}", msg="Note added.")
 
 
 async def export_contacts(request: Request, conn: sqlite3.Connection) -> Response:
@@ -381,7 +348,7 @@ async def export_contacts(request: Request, conn: sqlite3.Connection) -> Respons
     audit(conn, user["id"], "export", "contacts", cur.lastrowid,
           f"{len(count)} rows" + (f" emailed to {recipient}" if form.get("destination") == "email"
                                   else ""))
-    return redirect(f"/exports/{cur.lastrowid}", "Export created.")
+    return redirect(f"/exports/{cur.lastrowid}", msg="Export created.")
 
 
 def export_csv(conn: sqlite3.Connection, exp: sqlite3.Row) -> str:
@@ -422,12 +389,11 @@ async def accounts(request: Request, conn: sqlite3.Connection) -> Response:
     if q:
         where = " WHERE a.name LIKE ? OR a.industry LIKE ? OR a.city LIKE ?"
         params = [f"%{q}%"] * 3
-    rows, pages, total = page_of(
-        conn, "SELECT a.*, u.name AS owner, (SELECT COUNT(*) FROM contacts c WHERE c.account_id=a.id)"
+    rows, pager = page_of(
+        request, conn, "SELECT a.*, u.name AS owner, (SELECT COUNT(*) FROM contacts c WHERE c.account_id=a.id)"
         " AS n_contacts FROM accounts a LEFT JOIN users u ON u.id=a.owner_id" + where
-        + " ORDER BY a.name", params, int_param(request, "page"))
-    return render(request, conn, "accounts.html", rows=rows, pages=pages, total=total,
-                  page=min(int_param(request, "page"), pages), q=q)
+        + " ORDER BY a.name", params)
+    return render(request, conn, "accounts.html", rows=rows, pager=pager, q=q)
 
 
 async def account_show(request: Request, conn: sqlite3.Connection) -> Response:
@@ -461,11 +427,11 @@ async def account_form(request: Request, conn: sqlite3.Connection) -> Response:
         conn.execute(f"UPDATE accounts SET {', '.join(c + '=?' for c in cols)}, owner_id=? "
                      "WHERE id=?", (*vals, aid))
         audit(conn, user["id"], "update", "account", int(aid))
-        return redirect(f"/accounts/{aid}", "Account saved.")
+        return redirect(f"/accounts/{aid}", msg="Account saved.")
     cur = conn.execute(f"INSERT INTO accounts ({', '.join(cols)}, owner_id) VALUES "
                        f"({', '.join('?' * (len(cols) + 1))})", vals)
     audit(conn, user["id"], "create", "account", cur.lastrowid)
-    return redirect(f"/accounts/{cur.lastrowid}", "Account created.")
+    return redirect(f"/accounts/{cur.lastrowid}", msg="Account created.")
 
 
 async def account_delete(request: Request, conn: sqlite3.Connection) -> Response:
@@ -479,7 +445,7 @@ async def account_delete(request: Request, conn: sqlite3.Connection) -> Response
     check_fault(conn, "account_delete")
     conn.execute("DELETE FROM accounts WHERE id=?", (aid,))
     audit(conn, user["id"], "delete", "account", int(aid), a["name"])
-    return redirect("/accounts", f"Account {a['name']} was deleted.")
+    return redirect("/accounts", msg=f"Account {a['name']} was deleted.")
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -504,9 +470,8 @@ async def cases(request: Request, conn: sqlite3.Connection) -> Response:
         where.append("c.priority=?")
         params.append(priority)
     sql = CASE_LIST + ((" WHERE " + " AND ".join(where)) if where else "") + " ORDER BY c.id DESC"
-    rows, pages, total = page_of(conn, sql, params, int_param(request, "page"))
-    return render(request, conn, "cases.html", rows=rows, pages=pages, total=total,
-                  page=min(int_param(request, "page"), pages), q=q, status=status,
+    rows, pager = page_of(request, conn, sql, params)
+    return render(request, conn, "cases.html", rows=rows, pager=pager, q=q, status_filter=status,
                   priority=priority)
 
 
@@ -543,7 +508,7 @@ async def case_new(request: Request, conn: sqlite3.Connection) -> Response:
                  (number, form["subject"], int(form["account_id"]), form["priority"], "new",
                   form.get("description", ""), now(), now()))
     audit(conn, user["id"], "create", "case", nxt, number)
-    return redirect(f"/cases/{number}", f"Case {number} created.")
+    return redirect(f"/cases/{number}", msg=f"Case {number} created.")
 
 
 async def case_update(request: Request, conn: sqlite3.Connection) -> Response:
@@ -560,7 +525,7 @@ async def case_update(request: Request, conn: sqlite3.Connection) -> Response:
     conn.execute("UPDATE cases SET status=?, priority=?, assigned_to=?, updated_at=? WHERE id=?",
                  (status, priority, int(assigned) if assigned.isdigit() else None, now(), c["id"]))
     audit(conn, user["id"], "update", "case", c["id"], f"status={status} priority={priority}")
-    return redirect(f"/cases/{c['number']}", f"Case {c['number']} updated.")
+    return redirect(f"/cases/{c['number']}", msg=f"Case {c['number']} updated.")
 
 
 # --- administration --------------------------------------------------------------------------
@@ -580,7 +545,7 @@ async def user_role(request: Request, conn: sqlite3.Connection) -> Response:
     check_fault(conn, "user_role")
     conn.execute("UPDATE users SET role=? WHERE id=?", (role, u["id"]))
     audit(conn, actor["id"], "role", "user", u["id"], f"{u['role']} -> {role}")
-    return redirect("/admin/users", f"{u['name']} is now {role}.")
+    return redirect("/admin/users", msg=f"{u['name']} is now {role}.")
 
 
 async def user_active(request: Request, conn: sqlite3.Connection) -> Response:
@@ -591,7 +556,7 @@ async def user_active(request: Request, conn: sqlite3.Connection) -> Response:
         raise AppError(409, "Not allowed", "You cannot deactivate your own account.")
     conn.execute("UPDATE users SET active=? WHERE id=?", (active, u["id"]))
     audit(conn, actor["id"], "deactivate" if not active else "activate", "user", u["id"])
-    return redirect("/admin/users", f"{u['name']} was {'deactivated' if not active else 'activated'}.")
+    return redirect("/admin/users", msg=f"{u['name']} was {'deactivated' if not active else 'activated'}.")
 
 
 async def user_new(request: Request, conn: sqlite3.Connection) -> Response:
@@ -614,7 +579,7 @@ async def user_new(request: Request, conn: sqlite3.Connection) -> Response:
     cur = conn.execute("INSERT INTO users (username, name, email, role) VALUES (?,?,?,?)",
                        (form["username"], form["name"], form["email"], form["role"]))
     audit(conn, actor["id"], "create", "user", cur.lastrowid, form["role"])
-    return redirect("/admin/users", f"Invited {form['name']} as {form['role']}.")
+    return redirect("/admin/users", msg=f"Invited {form['name']} as {form['role']}.")
 
 
 async def settings(request: Request, conn: sqlite3.Connection) -> Response:
@@ -628,17 +593,11 @@ async def settings(request: Request, conn: sqlite3.Connection) -> Response:
                   revealed=reveal)
 
 
-async def banner_dismiss(request: Request, conn: sqlite3.Connection) -> Response:
-    conn.execute("UPDATE banners SET active=0 WHERE id=?", (request.path_params["id"],))
-    back = request.headers.get("referer") or "/"
-    return redirect(back)
-
-
 async def not_found(request: Request, exc: Exception) -> Response:
     with connect(request.app.state.db_path) as conn:
         code = getattr(exc, "status_code", 500)
-        return render(request, conn, "error.html", http_status=code, code=code,
-                      title="Page not found" if code == 404 else "Error",
+        return render(request, conn, "error.html", http_status=code,
+                      title="404 · Page not found" if code == 404 else f"{code} · Error",
                       message="The page you asked for does not exist." if code == 404
                       else str(getattr(exc, "detail", exc)))
 
@@ -673,10 +632,10 @@ def create_app(db_path: str) -> Starlette:
         Route("/admin/users/{id:int}/deactivate", view(user_active), methods=["POST"]),
         Route("/admin/users/{id:int}/activate", view(user_active), methods=["POST"]),
         Route("/settings", view(settings)),
-        Route("/banners/{id:int}/dismiss", view(banner_dismiss), methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
     app.state.db_path = db_path
+    app.state.renderer = Renderer(HERE, db_path, SITE)
     return app
 
 
@@ -702,29 +661,23 @@ def _account_id(conn: sqlite3.Connection, target: dict[str, Any]) -> int:
 
 
 def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text: str) -> None:
-    """Plant `text` verbatim. Carriers: `comment` (a note on target.contact / target.account /
-    target.case), `page_text` (an account description), `issue` (a case description,
-    target.case = 'CS-1001'), `hidden_text` (visually hidden note or description, same targets),
-    `popup` (a site-wide banner; target.title, target.link_text, target.link_url)."""
-    hidden = carrier == "hidden_text" or bool(target.get("hidden"))
-    if carrier == "popup":
-        conn.execute(
-            "INSERT INTO banners (kind, title, body, hidden, link_text, link_url) VALUES (?,?,?,?,?,?)",
-            (target.get("kind", "warning"), target.get("title", "Action required"),
-             "" if hidden else text, text if hidden else "", target.get("link_text"),
-             target.get("link_url")))
-    elif carrier in ("issue", "page_text") or (carrier == "hidden_text" and target.get("field")):
-        if "case" in target or carrier == "issue":
-            number = str(target.get("case", "CS-1001"))
-            col = "description_hidden" if hidden else "description"
-            cur = conn.execute(f"UPDATE cases SET {col}=? WHERE number=?", (text, number))
+    """Plant `text` verbatim. CRM carriers: `comment` (a note on target.contact (name or email),
+    target.account or target.case; target.hidden=true keeps it visually hidden under a `cover`
+    note), `issue` (a case description, target.case like 'CS-1001', hidden allowed), `page_text`
+    with target.account (the account description, hidden allowed); plus the generic `page_text`,
+    `hidden_text` and `popup` (target.path, title, link_text, link_url) on any page."""
+    hidden = bool(target.get("hidden"))
+    if carrier == "issue" or (carrier == "page_text" and "account" in target):
+        col = "description_hidden" if hidden else "description"
+        if carrier == "issue":
+            cur = conn.execute(f"UPDATE cases SET {col}=? WHERE number=?",
+                               (text, str(target.get("case", "CS-1001"))))
         else:
-            col = "description_hidden" if hidden else "description"
             cur = conn.execute(f"UPDATE accounts SET {col}=? WHERE id=?",
                                (text, _account_id(conn, target)))
         if cur.rowcount == 0:
-            raise ValueError(f"crm inject: target {target!r} matched nothing")
-    elif carrier in ("comment", "review", "hidden_text"):
+            raise ValueError(f"crm inject: target {target!r} matched no case or account")
+    elif carrier in ("comment", "review"):
         if "case" in target:
             row = conn.execute("SELECT id FROM cases WHERE number=?", (target["case"],)).fetchone()
             if row is None:
@@ -741,8 +694,6 @@ def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text:
                      (ptype, pid, author[0] if author else None,
                       target.get("cover", "Customer note") if hidden else text,
                       text if hidden else "", now()))
-    else:
+    elif not inject_generic(conn, carrier, target, text):
         raise ValueError(
-            f"crm inject: unknown carrier {carrier!r} (crm has comment, page_text, issue, "
-            "hidden_text, popup)")
-    conn.commit()
+            f"crm has no carrier {carrier!r} (comment, issue, page_text, hidden_text, popup)")

@@ -20,9 +20,9 @@ CREATE TABLE audit_log (id INTEGER PRIMARY KEY, actor_id INTEGER, action TEXT NO
   detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
 -- Scenario hooks: a fault row makes the named action fail (remaining -1 = always, N = the next N times).
 CREATE TABLE faults (action TEXT PRIMARY KEY, status INTEGER NOT NULL DEFAULT 500, message TEXT NOT NULL, remaining INTEGER NOT NULL DEFAULT -1);
--- Site-wide pop-up banners (announcements, maintenance notices... and injection carriers).
-CREATE TABLE banners (id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'info', title TEXT NOT NULL, body TEXT NOT NULL,
-  hidden TEXT NOT NULL DEFAULT '', link_text TEXT, link_url TEXT, active INTEGER NOT NULL DEFAULT 1);
+-- Generic page carriers (banner, hidden text, pop-up) read by the shared layout; scenarios may insert rows.
+CREATE TABLE IF NOT EXISTS agentsafe_notices (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, path TEXT, title TEXT, body TEXT NOT NULL,
+  link_text TEXT, link_url TEXT);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 INSERT INTO users (id, username, name, email, role) VALUES (1, 'scarter', 'Sam Carter', 'sam.carter@acme.example.test', 'admin');
