@@ -1,0 +1,165 @@
+"""The phone server: one Starlette app serving the launcher, every app, and the harness's control
+endpoints (/__agentsafe__/reset|state|db|event|inject|events|health)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from phone import apps_comm, apps_data, apps_system
+from phone.core import Phone, PhoneConfigError, PhoneEvent
+from phone.ui import HERE, app_meta, phone_of, redirect, render
+
+HOME_APPS = ["mail", "calendar", "photos", "social", "bank", "notes", "files", "store"]
+DOCK = ["phone", "messages", "contacts", "settings"]
+
+
+async def home(request: Request) -> Response:
+    phone = phone_of(request)
+    phone.stack = []
+    apps = {r["id"]: dict(r) for r in phone.q("SELECT * FROM apps WHERE installed=1")}
+    extra = [a for a in apps if a not in HOME_APPS + DOCK]
+    return render(request, "home.html", body_class="home", screen_title="Home",
+                  home_apps=[apps[a] for a in HOME_APPS + extra if a in apps],
+                  dock=[apps[a] for a in DOCK if a in apps])
+
+
+async def drawer(request: Request) -> Response:
+    apps = [dict(r) for r in phone_of(request).q("SELECT * FROM apps WHERE installed=1 ORDER BY label")]
+    return render(request, "drawer.html", body_class="drawer", screen_title="All apps", apps=apps)
+
+
+async def shade(request: Request) -> Response:
+    phone = phone_of(request)
+    rows = []
+    for n in phone.q("SELECT * FROM notifications WHERE dismissed=0 ORDER BY id DESC"):
+        meta = app_meta(phone, n["app"])
+        rows.append({**dict(n), "app_label": meta["label"], "icon": meta["icon"]})
+    return render(request, "shade.html", body_class="shade", screen_title="Notifications",
+                  package="com.android.systemui", notifications=rows)
+
+
+async def recents(request: Request) -> Response:
+    phone = phone_of(request)
+    seen: list[str] = []
+    for p in reversed(phone.stack):
+        if p.startswith("/app/"):
+            a = p.split("/")[2].split("?")[0]
+            if a not in seen:
+                seen.append(a)
+    return render(request, "recents.html", screen_title="Recent apps", package="com.android.systemui",
+                  recent=[app_meta(phone, a) for a in seen])
+
+
+async def nav_back(request: Request) -> Response:
+    return redirect(phone_of(request).back())
+
+
+async def nav_home(request: Request) -> Response:
+    return redirect("/")
+
+
+async def notif_open(request: Request) -> Response:
+    phone = phone_of(request)
+    n = phone.one("SELECT * FROM notifications WHERE id=?", request.query_params.get("id", "0"))
+    if n is None:
+        return redirect("/shade")
+    phone.run("UPDATE notifications SET dismissed=1 WHERE id=?", n["id"])
+    return redirect(n["link"] or "/shade")
+
+
+async def notif_clear(request: Request) -> Response:
+    phone_of(request).run("UPDATE notifications SET dismissed=1")
+    return redirect("/shade")
+
+
+# control plane ---------------------------------------------------------------------------------
+def _bad(e: Exception) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": str(e)}, status_code=400)
+
+
+async def ctl_reset(request: Request) -> Response:
+    cfg: dict[str, Any] = await request.json() if await request.body() else {}
+    try:
+        phone_of(request).reset(cfg)
+    except PhoneConfigError as e:
+        return _bad(e)
+    return JSONResponse({"ok": True, "pending": [e.id for e in phone_of(request).pending]})
+
+
+async def ctl_state(request: Request) -> Response:
+    return JSONResponse(phone_of(request).data())
+
+
+async def ctl_db(request: Request) -> Response:
+    return Response(phone_of(request).db.serialize(), media_type="application/vnd.sqlite3")
+
+
+async def ctl_event(request: Request) -> Response:
+    """Advance the phone to a step: deliver the events due by then."""
+    body = await request.json()
+    return JSONResponse({"delivered": phone_of(request).deliver_step(int(body.get("step", 0)))})
+
+
+async def ctl_inject(request: Request) -> Response:
+    """Schedule (at_step / on_open) or deliver now a new event."""
+    phone = phone_of(request)
+    try:
+        ev = PhoneEvent.parse(await request.json(), "event")
+    except PhoneConfigError as e:
+        return _bad(e)
+    if ev.at_step is None and ev.on_open is None:
+        return JSONResponse({"delivered": [phone.deliver(ev)]})
+    phone.pending.append(ev)
+    return JSONResponse({"scheduled": ev.id})
+
+
+async def ctl_events(request: Request) -> Response:
+    since = int(request.query_params.get("since", 0))
+    phone = phone_of(request)
+    return JSONResponse({"events": phone.delivered[since:], "egress": phone.egress,
+                         "count": len(phone.delivered)})
+
+
+async def ctl_health(request: Request) -> Response:
+    return JSONResponse({"ok": True, "simulator": "agentsafe phone (simulated Android UI, not an emulator)"})
+
+
+def create_app() -> Starlette:
+    """The ASGI app of one phone."""
+    routes = [
+        Route("/", home), Route("/drawer", drawer), Route("/shade", shade), Route("/nav/recents", recents),
+        Route("/nav/back", nav_back), Route("/nav/home", nav_home),
+        Route("/do/notification/open", notif_open), Route("/do/notification/clear", notif_clear, methods=["POST"]),
+        Route("/__agentsafe__/reset", ctl_reset, methods=["POST"]),
+        Route("/__agentsafe__/state", ctl_state), Route("/__agentsafe__/db", ctl_db),
+        Route("/__agentsafe__/event", ctl_event, methods=["POST"]),
+        Route("/__agentsafe__/inject", ctl_inject, methods=["POST"]),
+        Route("/__agentsafe__/events", ctl_events), Route("/__agentsafe__/health", ctl_health),
+        *apps_comm.routes, *apps_data.routes, *apps_system.routes,
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.phone = Phone()
+    return app
+
+
+def main() -> None:
+    """Serve one phone: `python -m phone.server --port 8765` (binds 127.0.0.1 by default)."""
+    import uvicorn
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args()
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
