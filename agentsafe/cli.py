@@ -216,6 +216,29 @@ def runs(db: DbOpt = RESULTS_DB) -> None:
     console.print(t)
 
 
+@app.command()
+def serve(
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML file, or a scenario id.")],
+    transport: Annotated[str, typer.Option(help="stdio, or http (127.0.0.1, bearer token).")] = "stdio",
+    port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (0: any free port).")] = 0,
+    scenario_id: Annotated[Optional[str], typer.Option("--id", help="Scenario id within the file.")] = None,
+    runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
+    mode: Annotated[str, typer.Option(help="observe or guard")] = "observe",
+    db: DbOpt = RESULTS_DB,
+) -> None:
+    """Expose one episode of SCENARIO over MCP: any MCP client acts, the policy engine watches,
+    finish/refuse ends the episode and its result is stored. Token: $AGENTSAFE_MCP_TOKEN or generated."""
+    from agentsafe.mcp_server import serve as do_serve
+
+    if transport not in ("stdio", "http") or mode not in ("observe", "guard"):
+        _fail(AgentsafeError("--transport must be stdio or http, --mode observe or guard"))
+    try:
+        anyio.run(lambda: do_serve(scenario, transport=transport, port=port,  # type: ignore[arg-type]
+                                   scenario_id=scenario_id, db=db, runtime=runtime, mode=mode))  # type: ignore[arg-type]
+    except AgentsafeError as e:
+        _fail(e)
+
+
 @sandbox_app.command("prune")
 def prune(run: Annotated[Optional[str], typer.Option(help="Only this run's containers.")] = None) -> None:
     """Remove leftover agentsafe containers (all, or one run's)."""
