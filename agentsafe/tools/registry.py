@@ -20,16 +20,18 @@ COMMON_TOOLS = frozenset({"ask_user", "send_message", "finish", "refuse"})
 @cache
 def load_tools(tools_dir: Path = TOOLS_DIR) -> tuple[ToolSpec, ...]:
     """Every tool spec under `tools_dir`; a name defined twice is a ConfigError."""
-    specs: dict[str, ToolSpec] = {}
+    specs: dict[tuple[str, tuple[str, ...]], ToolSpec] = {}
     for path in sorted(Path(tools_dir).glob("*.yaml")):
         for spec in load_model(path, ToolFile).tools:
-            if spec.name in specs:
-                raise ConfigError(str(path), None, "tools.name", f"tool '{spec.name}' defined twice")
+            # one name may be defined once per sandbox kind (web `back` and mobile `back`)
+            for name, kinds in specs:
+                if name == spec.name and ("*" in kinds or "*" in spec.kinds or set(kinds) & set(spec.kinds)):
+                    raise ConfigError(str(path), None, "tools.name", f"tool '{spec.name}' defined twice")
             try:
                 jsonschema.Draft202012Validator.check_schema(spec.parameters)
             except jsonschema.SchemaError as e:
                 raise ConfigError(str(path), None, f"{spec.name}.parameters", e.message) from None
-            specs[spec.name] = spec
+            specs[(spec.name, tuple(spec.kinds))] = spec
     return tuple(specs.values())
 
 
