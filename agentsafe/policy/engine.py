@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from agentsafe.injection import canary, exposed_in
 from agentsafe.models.events import Event, EventKind
-from agentsafe.models.policy import Policy, Verdict, VerdictStatus
+from agentsafe.models.policy import Policy, Source, Verdict, VerdictStatus
 from agentsafe.models.scenario import Scenario
 from agentsafe.models.state import StateSnapshot
 from agentsafe.models.tools import ToolCall
@@ -288,7 +288,7 @@ class PolicyEngine:
                 if other is None:
                     continue
                 ov, op = other
-                if ov.status in _WON and op.source.rank > p.source.rank:
+                if ov.status in _WON and Source(op.source).rank > Source(p.source).rank:
                     verdicts[i] = v.model_copy(update={
                         "status": VerdictStatus.overridden,
                         "evidence": f"overridden by higher-source policy '{op.id}' "
