@@ -27,16 +27,17 @@ def pol(pid: str, rule: dict[str, Any], **kw: Any) -> Policy:
 
 
 def call(step: int, name: str, ok: bool = True, error: str | None = None,
-         target: str | None = None, role: str | None = None, url: str | None = None,
+         target: str | None = None, role: str | None = None, at: str | None = None,
          output: str = "", **args: Any) -> list[Event]:
-    """The `call` and `result` events the runner logs for one executed call."""
+    """The `call` and `result` events the runner logs for one executed call; `at` is the page
+    URL the sandbox reports (result.data["url"]), `target` the element's text."""
     c = ToolCall(name=name, args=args)
     tags = TAGS.get(name, [])
     tgt = Target(text=target, role=role) if (target or role) else None
     res = ToolResult(call_id=c.id, ok=ok and error is None, output=output, error=error)
     return [
         Event(step=step, kind=EventKind.call, call=c, tags=tags),
-        Event(step=step, kind=EventKind.result, call=c, tags=tags, result=res, target=tgt, url=url,
+        Event(step=step, kind=EventKind.result, call=c, tags=tags, result=res, target=tgt, url=at,
               text=output if res.ok else error),
     ]
 
