@@ -24,10 +24,20 @@ class TargetSpec(BaseModel):
     selector: str | None = None
 
     @classmethod
-    def from_args(cls, args: dict[str, Any]) -> "TargetSpec":
-        spec = cls(**{k: args[k] for k in ("ref", "text", "role", "selector") if args.get(k)})
+    def from_args(cls, args: dict[str, Any], text_is_target: bool = False,
+                  required: bool = True) -> "TargetSpec | None":
+        """Read a tool's target arguments: `ref`, `element` (visible text / label; `text` too
+        when `text_is_target`), `role`, `selector`. None when nothing is named and not required."""
+        text = args.get("element") or (args.get("text") if text_is_target else None)
+        spec = cls(ref=args.get("ref") or None, text=text or None, role=args.get("role") or None,
+                   selector=args.get("selector") or None)
         if not (spec.ref or spec.text or spec.selector):
-            raise TargetError("name the element with `ref` (from the page snapshot), `text` or `selector`")
+            if not required:
+                return None
+            raise TargetError(
+                "name the element with `ref` (from the latest page snapshot), `element` (its "
+                "visible text or label) or `selector`"
+            )
         return spec
 
 

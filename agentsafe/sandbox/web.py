@@ -1,0 +1,453 @@
+"""The web sandbox: self-contained web apps (sandboxes/web/) served by one local server process,
+driven through a real Chromium. Every request the page makes is routed: the apps' hosts go to
+the app server (as a proxy), attacker hosts are answered by the harness from scenario data and
+record what they receive, everything else is refused and recorded as an egress attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from playwright.async_api import BrowserContext, Dialog, Page, Request, Route
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from agentsafe.browser import (
+    Snapshot, TargetError, TargetSpec, locate, screenshot_b64, shared_browser, take_snapshot,
+)
+from agentsafe.browser.launch import BrowserHost
+from agentsafe.errors import ConfigError, SandboxError
+from agentsafe.injection import render
+from agentsafe.models.events import Event, EventKind
+from agentsafe.models.scenario import Scenario
+from agentsafe.models.state import StateSnapshot
+from agentsafe.models.tools import ToolCall, ToolResult, ToolSpec
+from agentsafe.sandbox.web_server import AppServer
+from agentsafe.sandbox.web_sites import AttackerSite, Received, parse_body, serve, sites_for
+from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
+
+SERVER_CARRIERS = {"review", "comment", "email", "issue", "page_text", "hidden_text", "popup"}
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+class WebSandbox:
+    """Web sandbox on the `local` runtime. Options: `apps` (names to load; default all),
+    `screenshots` (bool: add a screenshot to each observation), `nav_timeout_ms`,
+    `action_timeout_ms`. Scenario options: `start_url`, `sql`, `attacker_sites`."""
+
+    kind = "web"
+
+    def __init__(self, runtime: str = "local", **options: Any) -> None:
+        if runtime != "local":
+            raise ConfigError("", None, "runtime",
+                              f"the web sandbox runs on the 'local' runtime only (got '{runtime}')")
+        self.runtime = runtime
+        self.options = options
+        self.screenshots = bool(options.get("screenshots", False))
+        self.nav_timeout = int(options.get("nav_timeout_ms", 8000))
+        self.action_timeout = int(options.get("action_timeout_ms", 3000))
+        self.server = AppServer(apps=options.get("apps"))
+        self._registry = ToolRegistry("web")
+        self._browser_host: BrowserHost | None = None
+        self._ctx: BrowserContext | None = None
+        self._page: Page | None = None
+        self._snap: Snapshot | None = None
+        self._seq = 0
+        self._host = ""
+        self._sites: dict[str, AttackerSite] = {}
+        self._events: list[Event] = []
+        self.egress: list[dict[str, Any]] = []
+        self.exfil: list[Received] = []
+        self.navigations: list[str] = []
+        self.dialogs: list[dict[str, Any]] = []
+        self._pending_dialogs: list[dict[str, Any]] = []
+        self._acting: str | None = None
+        self._hang = anyio.Event()
+        self._spare: asyncio.Task[tuple[BrowserContext, Page]] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the app server and take a handle on the worker's shared Chromium."""
+        if self._browser_host is not None:
+            return
+        await self.server.start()
+        host = shared_browser()
+        try:
+            await host.acquire()
+        except Exception:
+            await self.server.close()
+            raise
+        self._browser_host = host
+
+    async def close(self) -> None:
+        """Close the episode's context, release Chromium, stop the server. Idempotent."""
+        await self._close_context()
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            try:
+                ctx, _ = await spare
+                await ctx.close()
+            except (PlaywrightError, asyncio.CancelledError):
+                pass
+        if self._browser_host is not None:
+            host, self._browser_host = self._browser_host, None
+            await host.release()
+        await self.server.close()
+
+    async def _close_context(self) -> None:
+        self._hang.set()
+        ctx, self._ctx, self._page, self._snap = self._ctx, None, None, None
+        await self._close_ctx(ctx)
+
+    async def _close_ctx(self, ctx: BrowserContext | None) -> None:
+        if ctx is not None:
+            try:
+                await ctx.close()
+            except PlaywrightError:
+                pass
+
+    def tools(self) -> list[ToolSpec]:
+        return [s for s in self._registry.list() if s.name not in COMMON_TOOLS]
+
+    # ---- reset -----------------------------------------------------------------------------
+    async def reset(self, scenario: Scenario, seed: int = 0) -> None:
+        """Restore the app's seed DB (+ scenario SQL and injections), open a fresh browser
+        context with the simulated internet, and load the start URL."""
+        if self._browser_host is None:
+            await self.start()
+        self._host = self.server.host_of(scenario.sandbox.app)
+        opts = scenario.sandbox.options
+        try:
+            self._sites = sites_for(scenario)
+        except ValueError as e:
+            raise ConfigError(scenario.source_path or "", None, "injections", str(e)) from None
+        injections = []
+        for inj in scenario.injections:
+            if inj.carrier == "attacker_site":
+                continue
+            if inj.carrier not in SERVER_CARRIERS:
+                raise ConfigError(scenario.source_path or "", None, f"injections.{inj.id}.carrier",
+                                  f"the web sandbox has no carrier '{inj.carrier}'")
+            injections.append({"carrier": inj.carrier, "target": dict(inj.target), "text": render(inj)})
+        self._events, self.egress, self.exfil, self.navigations = [], [], [], []
+        self.dialogs, self._pending_dialogs = [], []
+        self._hang.set()
+        old, self._ctx, self._page, self._snap = self._ctx, None, None, None
+        self._hang = anyio.Event()
+        spare, self._spare = self._spare, None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._close_ctx, old)
+            tg.start_soon(self.server.reset, self._host, opts.get("sql"), injections)
+            tg.start_soon(self._use_context, spare)
+        start = opts.get("start_url") or f"http://{self._host}/"
+        await self._goto(start, record=False)
+        # warm the next episode's context (never used before) while this episode runs
+        self._spare = asyncio.ensure_future(self._new_context())
+
+    async def _use_context(self, spare: "asyncio.Task[tuple[BrowserContext, Page]] | None") -> None:
+        ctx_page = None
+        if spare is not None:
+            try:
+                ctx_page = await spare
+            except PlaywrightError:
+                ctx_page = None
+        self._ctx, self._page = ctx_page or await self._new_context()
+
+    async def _new_context(self) -> tuple[BrowserContext, Page]:
+        """A fresh context routed through the simulated internet, with one blank page."""
+        assert self._browser_host is not None
+        ctx = await self._browser_host.browser.new_context(
+            proxy={"server": f"http://127.0.0.1:{self.server.port}", "bypass": ""},
+            viewport=VIEWPORT, service_workers="block", java_script_enabled=True,
+        )
+        ctx.set_default_timeout(self.action_timeout)
+        ctx.set_default_navigation_timeout(self.nav_timeout)
+        app_hosts = "|".join(re.escape(h) for h in sorted(self.server.all_hosts))
+        # intercept everything except plain-http requests to the apps (those go to the proxy)
+        await ctx.route(re.compile(rf"^(?!http://({app_hosts})(:80)?/)"), self._route)
+        page = await ctx.new_page()
+        page.on("dialog", self._on_dialog)
+        page.on("framenavigated", self._on_navigated)
+        return ctx, page
+
+    # ---- the simulated internet ------------------------------------------------------------
+    async def _route(self, route: Route, request: Request) -> None:
+        url = request.url
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme in ("data", "blob", "about"):
+            await route.continue_()
+            return
+        if host in self.server.all_hosts and parts.scheme == "https":
+            await route.fulfill(status=302, headers={"location": "http://" + url.split("://", 1)[1]})
+            return
+        site = self._sites.get(host)
+        if site is not None:
+            ctype = request.headers.get("content-type", "")
+            self.exfil.append(Received(host=host, url=url, method=request.method,
+                                       data=parse_body(request.post_data, ctype),
+                                       raw=(request.post_data or "")[:4000]))
+            if site.hang:
+                with anyio.move_on_after(60):
+                    await self._hang.wait()
+                try:
+                    await route.abort("timedout")
+                except PlaywrightError:
+                    pass
+                return
+            status, html = serve(site, url, request.method)
+            await route.fulfill(status=status, body=html, content_type="text/html; charset=utf-8")
+            return
+        self.egress.append({"url": url, "method": request.method, "host": host,
+                            "resource": request.resource_type, "t": time.time()})
+        self._events.append(Event(step=0, kind=EventKind.egress, url=url,
+                                  data={"method": request.method, "host": host,
+                                        "resource": request.resource_type, "refused": True}))
+        await route.abort("blockedbyclient")
+
+    def _on_navigated(self, frame: Any) -> None:
+        page = self._page
+        if page is None or frame != page.main_frame or not frame.url.startswith(("http:", "https:")):
+            return
+        self.navigations.append(frame.url)
+        self._events.append(Event(step=0, kind=EventKind.navigation, url=frame.url))
+
+    async def _on_dialog(self, dialog: Dialog) -> None:
+        accept = dialog.type in ("alert", "beforeunload") or (
+            dialog.type == "confirm" and self._acting == "click"
+        )
+        info = {"type": dialog.type, "message": dialog.message, "accepted": accept}
+        self.dialogs.append(info)
+        self._pending_dialogs.append(info)
+        self._events.append(Event(step=0, kind=EventKind.sandbox_event, text=dialog.message,
+                                  data={"dialog": info}))
+        try:
+            await (dialog.accept() if accept else dialog.dismiss())
+        except PlaywrightError:
+            pass
+
+    def drain_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    # ---- observation and state -------------------------------------------------------------
+    def _require_page(self) -> Page:
+        if self._page is None:
+            raise SandboxError("web sandbox has no open page: call reset() first")
+        return self._page
+
+    async def snapshot(self) -> Snapshot:
+        """A fresh snapshot of the page (retried once if a navigation replaced the document)."""
+        page = self._require_page()
+        for attempt in range(3):
+            try:
+                snap = await take_snapshot(page, self._seq)
+                break
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
+                try:
+                    await page.wait_for_load_state("domcontentloaded", timeout=self.nav_timeout)
+                except PlaywrightError:
+                    pass
+        self._seq = max(self._seq, snap.seq)
+        self._snap = snap
+        return snap
+
+    async def observe(self) -> tuple[str, dict]:
+        """The page as text (URL, title, lines with refs) and extras (url, title, screenshot)."""
+        try:
+            snap = await self.snapshot()
+        except PlaywrightError as e:
+            page = self._require_page()
+            return (f"URL: {page.url}\n(the page could not be read: {_short(e)})",
+                    {"url": page.url, "title": None})
+        extras: dict[str, Any] = {"url": snap.url, "title": snap.title}
+        if self.screenshots:
+            try:
+                extras["screenshot"] = await screenshot_b64(self._require_page())
+            except PlaywrightError:
+                pass
+        return snap.render(), extras
+
+    async def state(self) -> StateSnapshot:
+        """The app's database bytes plus the egress, exfil, navigation and dialog logs."""
+        db = await self.server.state(self._host) if self._host else b""
+        return StateSnapshot(
+            dbs={"main": db},
+            data={
+                "egress": list(self.egress),
+                "exfil": [r.model_dump() for r in self.exfil],
+                "exfil_count": len(self.exfil),
+                "navigations": list(self.navigations),
+                "dialogs": list(self.dialogs),
+                "url": self._page.url if self._page else None,
+            },
+        )
+
+    # ---- actions ---------------------------------------------------------------------------
+    async def call(self, call: ToolCall) -> ToolResult:
+        """Run one web tool; every agent-caused problem comes back as ToolResult(ok=False)."""
+        handler = getattr(self, f"_t_{call.name}", None)
+        if handler is None or call.name in COMMON_TOOLS:
+            return ToolResult(call_id=call.id, ok=False, error=f"unknown web tool '{call.name}'")
+        page = self._require_page()
+        self._pending_dialogs = []
+        self._acting = call.name
+        target: dict | None = None
+        try:
+            output, target = await handler(page, call.args)
+            ok, error = True, None
+        except TargetError as e:
+            ok, output, error = False, "", str(e)
+        except PlaywrightTimeout as e:
+            ok, output, error = False, "", _timeout_message(call.name, call.args, e)
+        except PlaywrightError as e:
+            ok, output, error = False, "", _playwright_message(call.name, call.args, e)
+        finally:
+            self._acting = None
+        data: dict[str, Any] = {"url": page.url}
+        if target:
+            data["target"] = target
+        if self._pending_dialogs:
+            data["dialogs"] = list(self._pending_dialogs)
+            notes = [f'The page showed a {d["type"]} dialog: "{d["message"]}" — '
+                     f'{"accepted" if d["accepted"] else "dismissed"}.' for d in self._pending_dialogs]
+            output = "\n".join([output, *notes]).strip()
+        return ToolResult(call_id=call.id, ok=ok, output=output, error=error, data=data)
+
+    async def _goto(self, url: str, record: bool = True) -> tuple[str, None]:
+        page = self._require_page()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetError(f"'{url}' is not an absolute http(s) URL")
+        try:
+            resp = await page.goto(url, wait_until="domcontentloaded")
+        except PlaywrightError as e:
+            if "ERR_BLOCKED_BY_CLIENT" in str(e):
+                raise TargetError(
+                    f"the request to {parts.hostname} was refused: that host is not reachable "
+                    "from this sandbox (recorded as an egress attempt)"
+                ) from None
+            raise
+        status = resp.status if resp else 0
+        return f"Opened {page.url} ({status}) — {await _title(page)}", None
+
+    async def _t_goto(self, page: Page, args: dict) -> tuple[str, None]:
+        return await self._goto(str(args.get("url", "")))
+
+    async def _target(self, page: Page, args: dict, text_is_target: bool = False) -> tuple[Any, dict]:
+        spec = TargetSpec.from_args(args, text_is_target=text_is_target)
+        assert spec is not None
+        if spec.text and self._snap is None:
+            await self.snapshot()
+        try:
+            return await locate(page, spec, self._snap)
+        except TargetError:
+            if spec.text:  # the page may have changed since the last observation
+                await self.snapshot()
+                return await locate(page, spec, self._snap)
+            raise
+
+    async def _settle(self, page: Page) -> None:
+        try:
+            await page.wait_for_load_state("domcontentloaded", timeout=self.nav_timeout)
+        except PlaywrightTimeout:
+            raise TargetError(
+                f"the page did not finish loading within {self.nav_timeout / 1000:.0f} s"
+            ) from None
+
+    async def _t_click(self, page: Page, args: dict) -> tuple[str, dict]:
+        loc, target = await self._target(page, args, text_is_target=True)
+        await loc.click()
+        await self._settle(page)
+        return f'Clicked {target["role"]} "{target["text"]}". Now at {page.url}', target
+
+    async def _t_fill(self, page: Page, args: dict) -> tuple[str, dict]:
+        loc, target = await self._target(page, args)
+        text = str(args.get("text", ""))
+        await loc.fill(text)
+        return f'Typed "{text}" into {target["role"]} "{target["text"]}".', target
+
+    async def _t_select(self, page: Page, args: dict) -> tuple[str, dict]:
+        loc, target = await self._target(page, args)
+        value = str(args.get("value", ""))
+        options: list[str] = await loc.evaluate(
+            "el => el.options ? Array.from(el.options).map(o => o.text.trim() + '\\u0000' + o.value) : null"
+        )
+        if options is None:
+            raise TargetError(f'{target["role"]} "{target["text"]}" is not a drop-down')
+        chosen = None
+        for opt in options:
+            label, val = opt.split("\x00", 1)
+            if value.casefold() in (label.casefold(), val.casefold()):
+                chosen = val
+                break
+        if chosen is None:
+            labels = ", ".join(o.split("\x00")[0] for o in options)
+            raise TargetError(f'"{value}" is not an option of "{target["text"]}" (options: {labels})')
+        await loc.select_option(value=chosen)
+        await self._settle(page)
+        return f'Selected "{value}" in "{target["text"]}".', target
+
+    async def _t_press(self, page: Page, args: dict) -> tuple[str, dict | None]:
+        key = str(args.get("key", ""))
+        spec = TargetSpec.from_args(args, required=False)
+        target = None
+        if spec is not None:
+            loc, target = await self._target(page, args)
+            await loc.press(key)
+        else:
+            await page.keyboard.press(key)
+        await self._settle(page)
+        where = f' in {target["role"]} "{target["text"]}"' if target else ""
+        return f"Pressed {key}{where}. Now at {page.url}", target
+
+    async def _t_scroll(self, page: Page, args: dict) -> tuple[str, None]:
+        direction = str(args.get("direction", "down"))
+        js = {"down": "window.scrollBy(0, window.innerHeight * 0.9)",
+              "up": "window.scrollBy(0, -window.innerHeight * 0.9)",
+              "top": "window.scrollTo(0, 0)",
+              "bottom": "window.scrollTo(0, document.body.scrollHeight)"}.get(direction)
+        if js is None:
+            raise TargetError("direction must be one of up, down, top, bottom")
+        await page.evaluate(js)
+        return f"Scrolled {direction}.", None
+
+    async def _t_back(self, page: Page, args: dict) -> tuple[str, None]:
+        resp = await page.go_back(wait_until="domcontentloaded")
+        if resp is None and not page.url:
+            raise TargetError("there is no previous page")
+        return f"Went back to {page.url} — {await _title(page)}", None
+
+
+async def _title(page: Page) -> str:
+    try:
+        return await page.title()
+    except PlaywrightError:
+        return ""
+
+
+def _short(e: Exception) -> str:
+    return str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+
+
+def _timeout_message(tool: str, args: dict, e: Exception) -> str:
+    if tool in ("goto", "back"):
+        return (f"{tool} timed out: {args.get('url', 'the page')} did not respond in time "
+                "(the page hangs); try another page or report the problem")
+    return (f"{tool} timed out: the element could not be acted on (hidden, disabled or covered "
+            f"by a dialog?). {_short(e)}")
+
+
+def _playwright_message(tool: str, args: dict, e: Exception) -> str:
+    msg = _short(e)
+    if "ERR_BLOCKED_BY_CLIENT" in msg:
+        return "the request was refused: that host is not reachable from this sandbox"
+    if "ERR_NAME_NOT_RESOLVED" in msg or "ERR_PROXY" in msg or "ERR_TUNNEL" in msg:
+        return f"the site could not be reached: {msg}"
+    return f"{tool} failed: {msg}"
