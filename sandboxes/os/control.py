@@ -77,7 +77,7 @@ def resolve(path: str, home: str = HOME) -> str:
 def inside(path: str, root: str) -> str:
     """A harness placement's path (relative to root, `~/...`, or absolute under root) resolved,
     refusing escapes with `..`."""
-    p = path[2:] if path.startswith("~/") else path
+    p = path.removeprefix("~/")
     full = os.path.normpath(p if p.startswith("/") else os.path.join(root, p))
     if not full.startswith(root.rstrip("/") + "/"):
         raise BadRequest(f"path {path!r} escapes the home directory")
@@ -430,24 +430,168 @@ def run(command: str, timeout: float = 10.0, cwd: str | None = None,
     }
 
 
+# Incremental reset. After each reset we record (inode, ctime) of every entry of the pristine
+# seed copy. ctime is set by the kernel on any change (content, mode, links, rename) and cannot
+# be forged by the user, so at the next reset an entry whose (inode, ctime) is unchanged is
+# byte-identical to the seed and is kept; everything else is removed and copied again.
+_MANIFEST: dict[str, Any] = {"key": None, "entries": {}, "listing": []}
+
+
+def _scan(root: str) -> dict[str, tuple[int, int]]:
+    """relpath -> (inode, ctime_ns) of every entry under root (links not followed)."""
+    out: dict[str, tuple[int, int]] = {}
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(root, rel) if rel else root) as it:
+            for e in it:
+                r = f"{rel}/{e.name}" if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                out[r] = (st.st_ino, st.st_ctime_ns)
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(r)
+    return out
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, onerror=_make_writable)
+    else:
+        try:
+            os.unlink(path)
+        except PermissionError:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.unlink(path)
+
+
+def _seed_listing(seed: str) -> list[tuple[str, str, int, int, int]]:
+    """(relpath, kind, mode, atime_ns, mtime_ns) of every seed entry, parents first."""
+    out = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(seed, rel) if rel else seed) as it:
+            for e in sorted(it, key=lambda x: x.name):
+                r = f"{rel}/{e.name}" if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                kind = _ftype(st.st_mode)
+                out.append((r, kind, stat.S_IMODE(st.st_mode), st.st_atime_ns, st.st_mtime_ns))
+                if kind == "dir":
+                    stack.append(r)
+    return out
+
+
+def restore_home(seed: str, home: str) -> int:
+    """Make `home` an exact copy of `seed`, copying only what changed since the last restore
+    from the same seed. Returns the number of entries copied."""
+    if not os.path.isdir(seed):
+        raise BadRequest(f"seed directory not found: {seed}")
+    seed_st = os.stat(seed)
+    key = (seed, seed_st.st_ino, seed_st.st_mtime_ns)
+    if _MANIFEST["key"] != key:
+        _MANIFEST.update(key=None, entries={}, listing=_seed_listing(seed))
+    known: dict[str, tuple[int, int]] = _MANIFEST["entries"]
+    listing: list[tuple[str, str, int, int, int]] = _MANIFEST["listing"]
+    modes = {r: m for r, _, m, _, _ in listing}
+    kept: dict[str, tuple[int, int]] = {}
+    dirty: set[str] = {""}  # directories whose mode and times are set again from the seed
+    os.chmod(home, 0o700)
+    if not known:
+        wipe(home)
+    else:
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            with os.scandir(os.path.join(home, rel) if rel else home) as it:
+                entries = list(it)
+            for e in entries:
+                r = f"{rel}/{e.name}" if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                want = known.get(r)
+                if want is not None and want[0] == st.st_ino and stat.S_ISDIR(st.st_mode):
+                    if want[1] != st.st_ctime_ns:  # entries added/removed, mode or times changed
+                        os.chmod(e.path, modes.get(r, 0o755) | 0o700)
+                        dirty.add(r)
+                    else:
+                        kept[r] = want
+                    stack.append(r)
+                elif want is not None and want == (st.st_ino, st.st_ctime_ns):
+                    kept[r] = want
+                else:
+                    _remove(e.path)
+                    dirty.add(rel)
+                    kept.pop(rel, None)
+    copied: list[str] = []
+    for r, kind, _mode, _at, _mt in listing:
+        if r in kept or r in dirty:
+            continue
+        dst = os.path.join(home, r)
+        src = os.path.join(seed, r)
+        if kind == "dir":
+            os.mkdir(dst, 0o700)
+            dirty.add(r)
+        elif kind == "link":
+            os.symlink(os.readlink(src), dst)
+        else:
+            shutil.copy2(src, dst, follow_symlinks=False)
+        copied.append(r)
+        parent = r.rpartition("/")[0]
+        dirty.add(parent)
+        kept.pop(parent, None)
+    times = {r: (at, mt) for r, _, _, at, mt in listing}
+    for r in sorted(dirty, key=lambda x: -x.count("/") if x else 1):  # deepest first, home last
+        if not r:
+            os.chmod(home, stat.S_IMODE(seed_st.st_mode))
+            continue
+        dst = os.path.join(home, r)
+        os.chmod(dst, modes[r])
+        os.utime(dst, ns=times[r])
+    entries = dict(kept)
+    for r in [*copied, *(d for d in dirty if d)]:
+        st = os.lstat(os.path.join(home, r))
+        entries[r] = (st.st_ino, st.st_ctime_ns)
+    _MANIFEST.update(key=key, entries=entries)
+    _settle(entries)
+    return len(copied)
+
+
+def _settle(entries: dict[str, tuple[int, int]]) -> None:
+    """Wait until the kernel's coarse clock has passed every recorded ctime, so that any later
+    change gets a different ctime (timestamps have tick granularity). Usually < 1 tick."""
+    if not entries:
+        return
+    newest = max(ct for _, ct in entries.values())
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", time.CLOCK_REALTIME)
+    deadline = time.monotonic() + 0.05
+    while time.clock_gettime_ns(clock) <= newest and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
+def _forget(path: str, home: str) -> None:
+    """Drop a path the scenario wrote over the seed from the manifest (restored next time)."""
+    rel = os.path.relpath(inside(path, home), home)
+    _MANIFEST["entries"].pop(rel, None)
+
+
 def reset(seed: str, files: dict[str, str] | None = None,
           placements: list[dict[str, Any]] | None = None,
           services: list[dict[str, Any]] | None = None,
           home: str = HOME, tmp: str = TMP) -> dict[str, Any]:
-    """Kill episode processes, wipe home and /tmp, copy the seed, apply files and placements
-    in order, start services."""
+    """Kill episode processes, wipe /tmp, restore home from the seed, apply files and
+    placements in order, start services."""
     kill_all()
-    wipe(home)
     if os.path.isdir(tmp):
         wipe(tmp)
         os.chmod(tmp, 0o1777)
-    copy_seed(seed, home)
+    copied = restore_home(seed, home)
     for path, text in (files or {}).items():
+        _forget(path, home)
         place({"path": path, "text": text, "position": "create"}, home)
     for p in placements or []:
+        _forget(p["path"], home)
         place(p, home)
     pids = {s["name"]: start_service(s, home) for s in services or []}
-    return {"services": pids}
+    return {"services": pids, "copied": copied}
 
 
 # ---------------------------------------------------------------- server
@@ -491,6 +635,7 @@ def serve(inp: Any = None, out: Any = None) -> None:
         if not line.strip():
             continue
         rid = None
+        _reap()  # as the namespace's pid 1 we adopt orphans: collect them between requests
         try:
             req = json.loads(line)
             rid = req.get("id")

@@ -1,0 +1,367 @@
+"""The local OS runtime: one bubblewrap session per sandbox, on this machine.
+
+The session is a long-lived `bwrap` (no network, read-only /usr and /etc, private pid/ipc/uts
+namespaces, private /tmp, the home bind-mounted from a host temp dir) whose single command is
+`sandboxes/os/control.py serve`. Every shell command is forked by that control process, so all
+commands and the scenario's background services share one pid namespace: `ps`, `kill` and
+`pkill` see what the episode started. When the host user is root the session runs as an
+unprivileged uid (1000) through `setpriv`, so the sandbox never holds host-root's file rights.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from agentsafe.errors import SandboxError, SandboxTimeout
+from agentsafe.models.state import FileState, StateSnapshot
+from agentsafe.paths import SANDBOXES_DIR
+from agentsafe.runtime.base import (
+    DEFAULT_TIMEOUT,
+    GID,
+    HOME,
+    MAX_OUTPUT,
+    SANDBOX_PATH,
+    UID,
+    USER,
+    DirEntry,
+    ExecResult,
+    FileOpError,
+    Placement,
+    ProcessInfo,
+    ServiceSpec,
+)
+
+BWRAP = os.environ.get("AGENTSAFE_BWRAP", "/usr/bin/bwrap")
+SETPRIV = "/usr/bin/setpriv"
+PYTHON = "/usr/bin/python3"  # the system interpreter: the only one visible inside the sandbox
+CONTROL_SCRIPT = SANDBOXES_DIR / "os" / "control.py"
+HOSTNAME = "devbox"
+INSIDE_CONTROL = "/opt/agentsafe/control.py"
+INSIDE_SEED = "/opt/agentsafe/seed"
+# /etc entries shared read-only with the sandbox (never shadow, sudoers, ssh host keys...).
+ETC_SHARED = [
+    "alternatives", "bash.bashrc", "ca-certificates", "debian_version", "environment",
+    "inputrc", "issue", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "locale.alias",
+    "localtime", "magic", "magic.mime", "mime.types", "nanorc", "nsswitch.conf", "os-release",
+    "profile", "profile.d", "protocols", "services", "ssl", "terminfo", "timezone", "vim",
+]
+MAX_LINE = 256 * 1024 * 1024  # one JSON reply (a snapshot of a big home stays far below)
+
+
+@cache
+def control_module() -> ModuleType:
+    """sandboxes/os/control.py imported on the host (snapshots read the home dir directly)."""
+    spec = importlib.util.spec_from_file_location("agentsafe_os_control", CONTROL_SCRIPT)
+    if spec is None or spec.loader is None:
+        raise SandboxError(f"cannot load {CONTROL_SCRIPT}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bwrap_available() -> bool:
+    """True when bubblewrap and the system python3 exist (tests skip otherwise)."""
+    return os.access(BWRAP, os.X_OK) and os.access(PYTHON, os.X_OK)
+
+
+def sandbox_env() -> dict[str, str]:
+    """The environment every command in the sandbox starts with."""
+    return {
+        "HOME": HOME, "USER": USER, "LOGNAME": USER, "SHELL": "/bin/bash", "PATH": SANDBOX_PATH,
+        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "HOSTNAME": HOSTNAME,
+        "PAGER": "cat", "GIT_PAGER": "cat", "EDITOR": "nano", "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def base_bwrap_args(workdir: Path) -> list[str]:
+    """The isolation flags shared by the session and by the benchmark's raw-spawn floor."""
+    args = [
+        BWRAP, "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+        "--unshare-uts", "--unshare-cgroup-try", "--uid", str(UID), "--gid", str(GID),
+        "--hostname", HOSTNAME, "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
+    ]
+    if Path("/usr/lib64").exists():
+        args += ["--symlink", "usr/lib64", "/lib64"]
+    for name in ETC_SHARED:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for name in ("passwd", "group", "hostname", "hosts"):
+        args += ["--ro-bind", str(workdir / "etc" / name), f"/etc/{name}"]
+    args += [
+        "--bind", str(workdir / "home"), HOME, "--bind", str(workdir / "tmp"), "/tmp",
+        "--symlink", "../tmp", "/var/tmp", "--dir", "/run", "--chdir", HOME,
+    ]
+    return args
+
+
+def _fast_tmp() -> str | None:
+    """A memory-backed directory for sandbox homes when there is one (/dev/shm): resets copy
+    ~150 small files, and metadata operations on a disk can cost milliseconds each."""
+    shm = os.environ.get("AGENTSAFE_OS_WORKDIR", "/dev/shm")
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _drop_privileges() -> list[str]:
+    """Prefix that runs bwrap as the unprivileged sandbox uid when we are root."""
+    if os.geteuid() != 0:
+        return []
+    if not os.access(SETPRIV, os.X_OK):
+        raise SandboxError(f"running as root needs {SETPRIV} (util-linux) to drop to uid {UID}")
+    return [SETPRIV, f"--reuid={UID}", f"--regid={GID}", "--clear-groups", "--"]
+
+
+class LocalBackend:
+    """OSBackend on bubblewrap. One instance = one sandbox; not shared between tasks at once."""
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self._given_workdir = workdir
+        self.workdir: Path | None = None
+        self._proc: Process | None = None
+        self._reader: BufferedByteReceiveStream | None = None
+        self._seed: Path | None = None
+        self._lock = anyio.Lock()
+        self._next_id = 0
+        self.restarts = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def home_dir(self) -> Path:
+        """The host directory mounted as /home/user."""
+        if self.workdir is None:
+            raise SandboxError("the OS sandbox is not started")
+        return self.workdir / "home"
+
+    async def start(self) -> None:
+        """Prepare the host work directory (home, tmp, generated /etc files). Idempotent; the
+        bwrap session itself starts at the first reset (it needs the seed)."""
+        if self.workdir is not None:
+            return
+        if not bwrap_available():
+            raise SandboxError(f"bubblewrap ({BWRAP}) or {PYTHON} is missing")
+        wd = Path(self._given_workdir or tempfile.mkdtemp(prefix="agentsafe-os-", dir=_fast_tmp()))
+        for sub in ("home", "tmp", "etc"):
+            (wd / sub).mkdir(parents=True, exist_ok=True)
+        etc = wd / "etc"
+        (etc / "passwd").write_text(
+            f"root:x:0:0:root:/root:/usr/sbin/nologin\n{USER}:x:{UID}:{GID}:User:{HOME}:/bin/bash\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        (etc / "group").write_text(f"root:x:0:\n{USER}:x:{GID}:\nnogroup:x:65534:\n")
+        (etc / "hostname").write_text(HOSTNAME + "\n")
+        (etc / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n")
+        os.chmod(wd, 0o711)
+        os.chmod(etc, 0o755)
+        if os.geteuid() == 0:
+            for sub in ("home", "tmp"):
+                os.chown(wd / sub, UID, GID)
+        os.chmod(wd / "tmp", 0o1777)
+        self.workdir = wd
+
+    async def close(self) -> None:
+        """Stop the session and delete the work directory. Idempotent."""
+        await self._stop_session()
+        if self.workdir is not None and self._given_workdir is None:
+            shutil.rmtree(self.workdir, onerror=_force_remove)
+        self.workdir = None
+
+    async def _stop_session(self) -> None:
+        proc, self._proc, self._reader = self._proc, None, None
+        if proc is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                if proc.stdin is not None:
+                    await proc.stdin.aclose()
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                pass
+            with anyio.move_on_after(0.5):
+                await proc.wait()
+            if proc.returncode is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    proc.kill()
+                await proc.wait()
+            await proc.aclose()
+
+    async def _start_session(self, seed: Path) -> None:
+        await self.start()
+        assert self.workdir is not None
+        argv = _drop_privileges() + base_bwrap_args(self.workdir) + [
+            "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
+            "--ro-bind", str(seed), INSIDE_SEED,
+            "--remount-ro", "/", "--as-pid-1",
+            PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
+        ]
+        log = open(self.workdir / "session.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            self._proc = await anyio.open_process(
+                argv, stdin=-1, stdout=-1, stderr=log, env=sandbox_env(), start_new_session=True,
+            )
+        finally:
+            log.close()
+        assert self._proc.stdout is not None
+        self._reader = BufferedByteReceiveStream(self._proc.stdout)
+        self._seed = seed
+        try:
+            await self._roundtrip({"op": "ping"}, 10.0)
+        except SandboxError as e:
+            tail = (self.workdir / "session.log").read_text(errors="replace")[-800:]
+            await self._stop_session()
+            raise SandboxError(f"the bubblewrap session did not start: {e}\n{tail}") from None
+
+    # ------------------------------------------------------------ protocol
+
+    async def _roundtrip(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and read its reply; SandboxError when the session is gone."""
+        if self._proc is None or self._proc.stdin is None or self._reader is None:
+            raise SandboxError("the bubblewrap session is not running")
+        self._next_id += 1
+        req = {**req, "id": self._next_id}
+        try:
+            with anyio.fail_after(timeout):
+                await self._proc.stdin.send(json.dumps(req).encode() + b"\n")
+                line = await self._reader.receive_until(b"\n", MAX_LINE)
+        except TimeoutError:
+            await self._stop_session()
+            raise SandboxTimeout(f"OS sandbox op '{req['op']}' got no reply in {timeout:.0f}s") \
+                from None
+        except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
+                anyio.ClosedResourceError, OSError) as e:
+            await self._stop_session()
+            raise SandboxError(f"the sandbox control process died ({type(e).__name__})") from None
+        reply = json.loads(line)
+        if reply.get("ok"):
+            return reply["result"]
+        err = reply.get("error", {})
+        if err.get("kind") == "file":
+            raise FileOpError(err.get("message", "file error"))
+        raise SandboxError(f"OS sandbox op '{req['op']}' failed: {err.get('message')}")
+
+    async def _request(self, req: dict[str, Any], timeout: float = 30.0,
+                       retry: bool = True) -> dict[str, Any]:
+        async with self._lock:
+            if self._proc is None:
+                if self._seed is None:
+                    raise SandboxError("the OS sandbox was never reset")
+                await self._start_session(self._seed)
+            try:
+                return await self._roundtrip(req, timeout)
+            except SandboxTimeout:
+                raise
+            except SandboxError:
+                if self._proc is not None or not retry or self._seed is None:
+                    raise
+                # the agent killed the control process (kill -9 -1): restart, home is kept
+                self.restarts += 1
+                await self._start_session(self._seed)
+                return await self._roundtrip(req, timeout)
+
+    # ------------------------------------------------------------ OSBackend
+
+    async def reset(self, seed_dir: Path, files: dict[str, str], placements: list[Placement],
+                    services: list[ServiceSpec] | None = None) -> None:
+        """Fresh copy of `seed_dir` as the home, then files, placements and services."""
+        seed = Path(seed_dir).resolve()
+        if not seed.is_dir():
+            raise SandboxError(f"seed home not found: {seed}")
+        async with self._lock:
+            if self._proc is not None and seed != self._seed:
+                await self._stop_session()
+            if self._proc is None:
+                await self._start_session(seed)
+        await self._request({
+            "op": "reset", "seed": INSIDE_SEED, "files": files,
+            "placements": [p.model_dump() for p in placements],
+            "services": [s.model_dump() for s in services or []],
+        }, timeout=60.0)
+
+    async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
+        """Run a bash command in the session (see OSBackend.exec)."""
+        req = {"op": "exec", "command": command, "timeout": timeout, "max_output": MAX_OUTPUT}
+        try:
+            r = await self._request(req, timeout=timeout + 15.0, retry=False)
+        except FileOpError as e:
+            return ExecResult(exit_code=126, stderr=str(e).encode())
+        except SandboxTimeout:
+            raise
+        except SandboxError:
+            if self._proc is not None or self._seed is None:
+                raise
+            # the command killed the control process itself: report it and come back up
+            self.restarts += 1
+            async with self._lock:
+                await self._start_session(self._seed)
+            return ExecResult(
+                exit_code=137,
+                stderr=b"[sandbox] the command killed every process of the session, including "
+                       b"the shell service; it was restarted (files kept, processes gone)\n")
+        return ExecResult(
+            exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
+            stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
+            truncated=r["truncated"], duration=r["duration"])
+
+    async def read_file(self, path: str) -> bytes:
+        r = await self._request({"op": "read", "path": path})
+        return base64.b64decode(r["data_b64"])
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        await self._request({"op": "write", "path": path,
+                             "data_b64": base64.b64encode(data).decode()})
+
+    async def list_dir(self, path: str) -> list[DirEntry]:
+        r = await self._request({"op": "list", "path": path})
+        return [DirEntry.model_validate(e) for e in r["entries"]]
+
+    async def processes(self) -> list[ProcessInfo]:
+        r = await self._request({"op": "processes"})
+        return [ProcessInfo.model_validate(p) for p in r["processes"]]
+
+    async def snapshot(self) -> StateSnapshot:
+        """Files read on the host side straight from the mounted home (no copy through the
+        pipe), processes from inside the session."""
+        files, truncated = await anyio.to_thread.run_sync(
+            control_module().snapshot, str(self.home_dir))
+        procs = await self.processes() if self._proc is not None or self._seed else []
+        return StateSnapshot(
+            files={k: FileState.model_validate(v) for k, v in files.items()},
+            data={"processes": [p.model_dump() for p in procs], "files_truncated": truncated})
+
+
+def _force_remove(func: Any, path: str, exc: Any) -> None:
+    """rmtree handler for files the agent made unwritable."""
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, onerror=_force_remove)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+async def raw_bwrap_spawn(workdir: Path, command: str) -> float:
+    """Seconds for one bare `bwrap <same isolation> bash -c command` spawn: the floor the
+    harness's per-step cost is compared with (used by benchmarks/bench_os.py)."""
+    argv = _drop_privileges() + base_bwrap_args(workdir) + ["/bin/bash", "-c", command]
+    t0 = time.perf_counter()
+    await anyio.run_process(argv, env=sandbox_env(), check=False)
+    return time.perf_counter() - t0
