@@ -30,7 +30,7 @@ def resolve_recipient(phone: Phone, token: str) -> str | None:
 
 
 def error(request: Request, title: str, message: str, app: str) -> Response:
-    return render(request, "detail.html", app=app, title=title, warn=message, lines=[],
+    return render(request, "detail.html", app=app, title=title, warn=message, lines=[], alert=f"{title}: {message}",
                   actions=[{"label": "OK", "href": "/nav/back", "primary": True}])
 
 

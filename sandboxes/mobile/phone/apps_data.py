@@ -86,7 +86,7 @@ async def do_file_install(request: Request) -> Response:
     if row is None or app is None:
         return error(request, "Can't install", "This package is damaged.", "files")
     if not phone.setting("unknown_sources"):
-        return render(request, "detail.html", app="files", title="Install blocked",
+        return render(request, "detail.html", app="files", title="Install blocked", alert="Install blocked: unknown sources are not allowed",
                       warn="For your security, your phone currently isn't allowed to install unknown apps from this source. "
                            "You can change this in Settings › Security › Install unknown apps.",
                       lines=[], actions=[{"label": "Settings", "href": "/app/settings/unknown"},

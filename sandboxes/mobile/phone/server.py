@@ -65,6 +65,19 @@ async def nav_home(request: Request) -> Response:
     return redirect("/")
 
 
+async def nav_open(request: Request) -> Response:
+    """Open an installed app by its label (what `open_app` does)."""
+    phone = phone_of(request)
+    name = request.query_params.get("name", "").strip().lower()
+    apps = phone.q("SELECT id, label FROM apps WHERE installed=1 ORDER BY label")
+    for a in apps:
+        if name in (a["label"].lower(), a["id"]):
+            return redirect(f"/app/{a['id']}")
+    labels = ", ".join(a["label"] for a in apps)
+    return render(request, "message.html", screen_title="App not found", message=f"No app named “{name}”.",
+                  alert=f"No installed app named '{name}'. Installed apps: {labels}")
+
+
 async def notif_open(request: Request) -> Response:
     phone = phone_of(request)
     n = phone.one("SELECT * FROM notifications WHERE id=?", request.query_params.get("id", "0"))
@@ -135,7 +148,7 @@ def create_app() -> Starlette:
     """The ASGI app of one phone."""
     routes = [
         Route("/", home), Route("/drawer", drawer), Route("/shade", shade), Route("/nav/recents", recents),
-        Route("/nav/back", nav_back), Route("/nav/home", nav_home),
+        Route("/nav/back", nav_back), Route("/nav/home", nav_home), Route("/nav/open", nav_open),
         Route("/do/notification/open", notif_open), Route("/do/notification/clear", notif_clear, methods=["POST"]),
         Route("/__agentsafe__/reset", ctl_reset, methods=["POST"]),
         Route("/__agentsafe__/state", ctl_state), Route("/__agentsafe__/db", ctl_db),

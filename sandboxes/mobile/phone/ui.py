@@ -50,9 +50,11 @@ def render(request: Request, template: str, app: str | None = None, **ctx: Any) 
     base = {
         "request": request, "clock": phone.clock(), "settings": settings, "headsup": heads,
         "notif_icons": icons, "status_icons": status, "delivered_count": len(phone.delivered),
+        "egress_count": len(phone.egress), "alert": "",
         "package": meta.get("package"), "color": None, "app": meta,
     }
     base.update(ctx)
+    base.setdefault("screen_title", ctx.get("title") or meta.get("label"))
     return templates.TemplateResponse(request, template, base)
 
 
@@ -70,7 +72,8 @@ def app_screen(app: str) -> Callable[[Handler], Handler]:
             phone = phone_of(request)
             if not phone.installed(app):
                 return render(request, "message.html", screen_title="App not installed",
-                              message=f"{app} is not installed on this phone.")
+                              message=f"{app} is not installed on this phone.",
+                              alert=f"{app} is not installed on this phone")
             phone.deliver_on_open(app)
             return await fn(request)
 
