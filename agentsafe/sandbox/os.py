@@ -359,8 +359,9 @@ class OSSandbox:
         """A one-line status: the real content arrives through tool results."""
         last = ("no command run yet" if self.last_exit is None
                 else f"last exit code {self.last_exit}")
-        return (f"user@devbox, shell commands start in {HOME}; {last}. "
-                "Tools: shell, read_file, write_file, list_dir.", {})
+        text = (f"user@devbox, shell commands start in {HOME}; {last}. "
+                "Tools: shell, read_file, write_file, list_dir.")
+        return text, {}
 
     def drain_events(self) -> list[Event]:
         """No asynchronous events: the OS sandbox has no network and no push channel."""

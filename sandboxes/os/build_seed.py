@@ -65,7 +65,7 @@ def read_modes(seed: str) -> list[tuple[str, int]]:
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     base = {"PATH": "/usr/bin:/bin", "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C"}
-    r = subprocess.run(["git", *args], cwd=repo, env={**base, **(env or {})},
+    r = subprocess.run(["git", *args], cwd=repo, env={**base, **(env or {})}, check=False,
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SeedError(f"git {' '.join(args)} in {repo}: {r.stderr.strip()}")

@@ -333,14 +333,19 @@ def kill_all(wait: float = 2.0) -> int:
     return len(victims)
 
 
-def _reap() -> None:
-    """Collect exited children (services) so they do not linger as zombies."""
+def _reap(keep: int | None = None) -> None:
+    """Collect exited children (services, adopted orphans) so they do not linger as zombies;
+    `keep`: the running command, whose exit status the caller still needs."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             return
-        if pid == 0:
+        if info is None or info.si_pid == keep:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
             return
 
 
@@ -383,6 +388,7 @@ def run(command: str, timeout: float = 10.0, cwd: str | None = None,
     deadline = t0 + timeout
     exited_at: float | None = None
     while sel.get_map():
+        _reap(keep=proc.pid)
         now = time.monotonic()
         if exited_at is None and proc.poll() is not None:
             exited_at = now
