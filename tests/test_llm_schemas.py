@@ -25,12 +25,27 @@ def test_all_three_schemas_come_from_the_same_specs() -> None:
     assert [t.name for t in mc] == names
     for spec, o, a, m in zip(specs, oa, an, mc, strict=True):
         assert o["type"] == "function"
-        assert o["function"]["parameters"] == spec.parameters == a["input_schema"] == m.input_schema
+        assert o["function"]["parameters"] == a["input_schema"] == m.input_schema
+        assert o["function"]["parameters"]["properties"].keys() == spec.parameters["properties"].keys()
         assert o["function"]["description"] == spec.description == a["description"] == m.description
         jsonschema.Draft202012Validator.check_schema(o["function"]["parameters"])
     # the generated schemas are copies: editing one never changes the spec
     oa[0]["function"]["parameters"]["properties"]["x"] = {}
     assert "x" not in specs[0].parameters["properties"]
+
+
+def test_null_valued_keys_are_dropped_but_nullable_keywords_kept() -> None:
+    spec = ToolSpec(name="t", description="A tool for testing.", parameters={
+        "type": "object",
+        "properties": {"q": {"type": "string", "description": "The question", "naming it.": None},
+                       "n": {"type": ["integer", "null"], "default": None}},
+    })
+    (schema,) = openai_tools([spec])
+    props = schema["function"]["parameters"]["properties"]
+    assert props["q"] == {"type": "string", "description": "The question"}
+    assert props["n"] == {"type": ["integer", "null"], "default": None}
+    for tool in anthropic_tools(tools_for_kind("os")):
+        assert "None" not in str({k: v for k, v in tool["input_schema"].items()})
 
 
 def test_schemas_for_a_kind_exclude_other_kinds_tools() -> None:

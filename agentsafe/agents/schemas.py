@@ -13,9 +13,23 @@ from agentsafe.models.tools import ToolSpec, ToolTag
 from agentsafe.tools.registry import ToolRegistry
 
 
+_NULLABLE_KEYWORDS = frozenset({"default", "const", "examples"})
+
+
+def _drop_nulls(value: Any) -> Any:
+    """The schema without null-valued keys (never valid keywords; a YAML flow mapping with a
+    comma in an unquoted description yields one, and providers reject them)."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items()
+                if v is not None or k in _NULLABLE_KEYWORDS}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def _parameters(spec: ToolSpec) -> dict[str, Any]:
     """A deep copy of the spec's JSON Schema, always an object schema with `properties`."""
-    schema = copy.deepcopy(spec.parameters) or {}
+    schema = _drop_nulls(copy.deepcopy(spec.parameters)) or {}
     schema.setdefault("type", "object")
     schema.setdefault("properties", {})
     return schema
