@@ -453,6 +453,10 @@ def score(
     """Score a set of episodes (all agents pooled; see `by_agent` or `score_by_agent` to
     compare them). `ks` defaults to 1..max trials; bootstrap intervals use `n_boot` resamples
     of scenarios drawn with `seed`."""
+    if ks is not None and any(k < 1 for k in ks):
+        raise ValueError(f"pass^k: every k must be >= 1, got ks={list(ks)}")
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be >= 0 (0 = no intervals), got {n_boot}")
     results = list(results)
     agents = sorted({r.agent for r in results})
     label = name or (agents[0] if len(agents) == 1 else "all agents")

@@ -341,3 +341,13 @@ def test_rate_format() -> None:
     assert Rate(value=0.5, num=1.5, den=3).format() == "0.50 (1.50/3)"
     assert Rate().format() == "n/a (0/0)"
     assert not math.isnan(Rate(value=0.0, num=0, den=4).value or 0.0)
+
+
+def test_bad_arguments_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="every k must be >= 1"):
+        score(trial_set(), ks=[0, 2])
+    with pytest.raises(ValueError, match="n_boot must be >= 0"):
+        score(trial_set(), n_boot=-1)
+    # n_boot=0: point estimates and counts, no interval
+    cr = score(trial_set(), n_boot=0).cr
+    assert cr.value == pytest.approx(5 / 9) and cr.ci_low is None and cr.format() == "0.56 (5/9)"
