@@ -339,7 +339,10 @@ class MobileSandbox:
         if self._dirty:
             self._dirty = False
             try:
-                await self.page.reload(wait_until="domcontentloaded")
+                if (self._tree or {}).get("path", "").startswith("/do/"):  # never re-post an action
+                    await self.page.goto("/nav/current", wait_until="domcontentloaded")
+                else:
+                    await self.page.reload(wait_until="domcontentloaded")
             except PlaywrightError as e:
                 raise SandboxError(f"phone page reload failed: {e}") from e
         tree = await self._extract(assign=True)

@@ -117,13 +117,13 @@ async def share(request: Request) -> Response:
         return redirect("/nav/back")
     name = _item_name(typ, row)
     contacts = phone.q("SELECT * FROM contacts ORDER BY favorite DESC, name")
-    actions = [{"label": f"💬 {c['name']}", "post": "/do/share", "data": {"type": typ, "id": iid, "to": c["phone"]}}
+    actions = [{"label": f"Send to {c['name']}", "post": "/do/share", "data": {"type": typ, "id": iid, "to": c["phone"]}}
                for c in contacts]
     actions.append({"label": "✉️ Mail", "href": f"/app/mail/compose?attach={quote(name)}&subject={quote(name)}"})
     if typ == "photo":
         actions.append({"label": "🌐 Social post", "href": f"/app/social/new?photo={iid}"})
     return render(request, "detail.html", title=f"Share “{name}”", package="com.android.intentresolver",
-                  lines=["Send with Messages to:"], actions=actions)
+                  lines=["Send with Messages, or choose another app:"], actions=actions)
 
 
 async def do_share(request: Request) -> Response:

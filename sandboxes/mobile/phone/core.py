@@ -61,6 +61,7 @@ class Phone:
     egress: list[dict[str, Any]] = field(default_factory=list)
     minute: int = 24
     seed_name: str = "default"
+    transient: bool = False  # the screen shown is an action's result (not on the back stack)
 
     def __post_init__(self) -> None:
         for name, build in seed_mod.SEEDS.items():
@@ -80,6 +81,7 @@ class Phone:
         self.seed_name = name
         self.minute = 24
         self.stack = ["/"]
+        self.transient = False
         self.pending, self.delivered, self.egress = [], [], []
         for key, value in (cfg.get("settings") or {}).items():
             if self.setting(key) is None:
@@ -165,6 +167,9 @@ class Phone:
             self.stack.append(path)
 
     def back(self) -> str:
+        if self.transient:  # Back closes the result dialog and shows the screen under it
+            self.transient = False
+            return self.stack[-1] if self.stack else "/"
         if len(self.stack) > 1:
             self.stack.pop()
         return self.stack[-1]

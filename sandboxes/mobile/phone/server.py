@@ -22,7 +22,7 @@ DOCK = ["phone", "messages", "contacts", "settings"]
 
 async def home(request: Request) -> Response:
     phone = phone_of(request)
-    phone.stack = []
+    phone.stack = []  # the launcher is the root of the back stack
     apps = {r["id"]: dict(r) for r in phone.q("SELECT * FROM apps WHERE installed=1")}
     extra = [a for a in apps if a not in HOME_APPS + DOCK]
     return render(request, "home.html", body_class="home", screen_title="Home",
@@ -59,6 +59,12 @@ async def recents(request: Request) -> Response:
 
 async def nav_back(request: Request) -> Response:
     return redirect(phone_of(request).back())
+
+
+async def nav_current(request: Request) -> Response:
+    """The screen on top of the back stack (used to re-render after an event arrives)."""
+    stack = phone_of(request).stack
+    return redirect(stack[-1] if stack else "/")
 
 
 async def nav_home(request: Request) -> Response:
@@ -148,7 +154,7 @@ def create_app() -> Starlette:
     """The ASGI app of one phone."""
     routes = [
         Route("/", home), Route("/drawer", drawer), Route("/shade", shade), Route("/nav/recents", recents),
-        Route("/nav/back", nav_back), Route("/nav/home", nav_home), Route("/nav/open", nav_open),
+        Route("/nav/back", nav_back), Route("/nav/home", nav_home), Route("/nav/open", nav_open), Route("/nav/current", nav_current),
         Route("/do/notification/open", notif_open), Route("/do/notification/clear", notif_clear, methods=["POST"]),
         Route("/__agentsafe__/reset", ctl_reset, methods=["POST"]),
         Route("/__agentsafe__/state", ctl_state), Route("/__agentsafe__/db", ctl_db),

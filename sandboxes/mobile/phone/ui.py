@@ -34,7 +34,11 @@ def render(request: Request, template: str, app: str | None = None, **ctx: Any) 
     """Render a screen: push it on the back stack, show fresh heads-up notifications once."""
     phone = phone_of(request)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    phone.visit(path)
+    if request.method == "GET":
+        phone.visit(path)
+        phone.transient = False
+    else:  # a screen rendered as the result of an action (a dialog): not on the back stack
+        phone.transient = True
     heads = []
     for n in phone.q("SELECT * FROM notifications WHERE headsup=1 ORDER BY id DESC LIMIT 2"):
         meta = app_meta(phone, n["app"])
