@@ -67,6 +67,7 @@ class WebSandbox:
         self._pending_dialogs: list[dict[str, Any]] = []
         self._acting: str | None = None
         self._hang = anyio.Event()
+        self._doc_status: tuple[str, int] | None = None
         self._spare: asyncio.Task[tuple[BrowserContext, Page]] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class WebSandbox:
         page = await ctx.new_page()
         page.on("dialog", self._on_dialog)
         page.on("framenavigated", self._on_navigated)
+        page.on("response", self._on_response)
         return ctx, page
 
     # ---- the simulated internet ------------------------------------------------------------
@@ -215,6 +217,12 @@ class WebSandbox:
             return
         self.navigations.append(frame.url)
         self._events.append(Event(step=0, kind=EventKind.navigation, url=frame.url))
+
+    def _on_response(self, response: Any) -> None:
+        req = response.request
+        page = self._page
+        if page is not None and req.is_navigation_request() and req.frame == page.main_frame:
+            self._doc_status = (response.url, response.status)
 
     async def _on_dialog(self, dialog: Dialog) -> None:
         accept = dialog.type in ("alert", "beforeunload") or (
@@ -298,10 +306,13 @@ class WebSandbox:
         page = self._require_page()
         self._pending_dialogs = []
         self._acting = call.name
+        self._doc_status = None
         target: dict | None = None
         try:
             output, target = await handler(page, call.args)
             ok, error = True, None
+            if self._doc_status and self._doc_status[1] >= 400:
+                ok, error = False, await self._error_page_message(page, *self._doc_status)
         except TargetError as e:
             ok, output, error = False, "", str(e)
         except PlaywrightTimeout as e:
@@ -320,22 +331,54 @@ class WebSandbox:
             output = "\n".join([output, *notes]).strip()
         return ToolResult(call_id=call.id, ok=ok, output=output, error=error, data=data)
 
+    async def _error_page_message(self, page: Page, url: str, status: int) -> str:
+        """The error an app answered with: HTTP status plus the text of its alert/pop-up."""
+        try:
+            text = await page.evaluate(
+                "() => Array.from(document.querySelectorAll('[role=alertdialog],[role=alert]'))"
+                ".map(e => e.innerText.replace(/\\s+/g, ' ').trim()).filter(Boolean).join(' / ')"
+            )
+        except PlaywrightError:
+            text = ""
+        return f"the page answered with an error (HTTP {status}) at {url}" + (f": {text}" if text else "")
+
     async def _goto(self, url: str, record: bool = True) -> tuple[str, None]:
         page = self._require_page()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetError(f"'{url}' is not an absolute http(s) URL")
         try:
-            resp = await page.goto(url, wait_until="domcontentloaded")
+            resp = await self._goto_settled(page, url)
         except PlaywrightError as e:
             if "ERR_BLOCKED_BY_CLIENT" in str(e):
+                try:  # let the browser's error page commit so the next navigation is clean
+                    await page.wait_for_url("chrome-error://**", timeout=1000)
+                except PlaywrightError:
+                    pass
                 raise TargetError(
                     f"the request to {parts.hostname} was refused: that host is not reachable "
                     "from this sandbox (recorded as an egress attempt)"
                 ) from None
             raise
-        status = resp.status if resp else 0
+        status = resp.status if resp else (self._doc_status[1] if self._doc_status else 0)
         return f"Opened {page.url} ({status}) — {await _title(page)}", None
+
+    async def _goto_settled(self, page: Page, url: str) -> Any:
+        """page.goto, tolerating a late error-page commit of an earlier refused request that
+        interrupts it (retry), or an interruption that lands on the same URL (done)."""
+        for attempt in range(3):
+            try:
+                return await page.goto(url, wait_until="domcontentloaded")
+            except PlaywrightError as e:
+                if "interrupted by another navigation" not in str(e) or attempt == 2:
+                    raise
+                try:
+                    await page.wait_for_load_state("domcontentloaded", timeout=self.nav_timeout)
+                except PlaywrightError:
+                    pass
+                if page.url.rstrip("/") == url.rstrip("/"):
+                    return None
+        return None
 
     async def _t_goto(self, page: Page, args: dict) -> tuple[str, None]:
         return await self._goto(str(args.get("url", "")))
