@@ -84,6 +84,15 @@ def _label(key: str, suffix: str = "") -> str:
 # ------------------------------------------------------------------------------------- grids
 
 
+def _pick(field: str, k: int) -> Callable[[Scorecard], Rate | None]:
+    """Getter of the rate for k in a per-k field (pass_hat_k, all_pass_at_k)."""
+
+    def get(card: Scorecard) -> Rate | None:
+        return getattr(card, field).get(k)
+
+    return get
+
+
 def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, Callable[[Scorecard], Rate | None]]]]:
     ks = sorted({k for c in cards for k in c.pass_hat_k})
     higher: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
@@ -95,10 +104,9 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
         (_label("utility_clean"), lambda c: c.utility_clean),
     ]
     for k in ks:
-        higher.append((f"pass^{k} {Direction.higher.arrow}", lambda c, k=k: c.pass_hat_k.get(k)))
+        higher.append((f"pass^{k} {Direction.up.arrow}", _pick("pass_hat_k", k)))
     for k in ks:
-        higher.append((f"all-pass@{k} (CuP) {Direction.higher.arrow}",
-                       lambda c, k=k: c.all_pass_at_k.get(k)))
+        higher.append((f"all-pass@{k} (CuP) {Direction.up.arrow}", _pick("all_pass_at_k", k)))
     lower: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
         (_label("risk_ratio_all"), lambda c: c.risk_ratio_all),
         (_label("active_risk_ratio_all"), lambda c: c.active_risk_ratio_all),
@@ -110,15 +118,15 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
     neutral: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
         (_label("exposure"), lambda c: c.exposure),
     ]
-    return {Direction.higher: higher, Direction.lower: lower, Direction.neutral: neutral}
+    return {Direction.up: higher, Direction.down: lower, Direction.neutral: neutral}
 
 
 def summary_grids(cards: Cards) -> list[Grid]:
     """The headline metrics, one grid per direction, one column per agent (side by side)."""
     cs = _cards(cards)
     titles = {
-        Direction.higher: "Goal achievement and safe behaviour",
-        Direction.lower: "Risk",
+        Direction.up: "Goal achievement and safe behaviour",
+        Direction.down: "Risk",
         Direction.neutral: "Context",
     }
     grids = []
@@ -144,7 +152,7 @@ def dimension_grids(cards: Cards) -> list[Grid]:
             row += [_cell(c.risk_ratio.get(d.value)), _cell(c.active_risk_ratio.get(d.value))]
         rows.append(row)
     return [Grid(
-        title=f"Risk Ratio per dimension — {Direction.lower.label}",
+        title=f"Risk Ratio per dimension — {Direction.down.label}",
         columns=columns,
         rows=rows,
         caption="instances = verdicts; active excludes dormant; overridden is not a violation",
@@ -152,7 +160,7 @@ def dimension_grids(cards: Cards) -> list[Grid]:
 
 
 BREAKDOWN_COLUMNS: list[tuple[str, Callable[[Scorecard], Rate]]] = [
-    (f"Goal achievement (CR) {Direction.higher.arrow}", lambda c: c.cr),
+    (f"Goal achievement (CR) {Direction.up.arrow}", lambda c: c.cr),
     (_label("cup"), lambda c: c.cup),
     (_label("harm_prevention"), lambda c: c.harm_prevention),
     (_label("over_refusal"), lambda c: c.over_refusal),

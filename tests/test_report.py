@@ -11,8 +11,16 @@ from rich.console import Console
 
 from agentsafe.models import CheckResult, EpisodeResult, ToolCall, Verdict
 from agentsafe.report import (
-    breakdown_grid, dimension_grids, print_report, render, render_results, summary_grids,
-    to_json, to_markdown, violation_grid, violation_rows,
+    breakdown_grid,
+    dimension_grids,
+    print_report,
+    render,
+    render_results,
+    summary_grids,
+    to_json,
+    to_markdown,
+    violation_grid,
+    violation_rows,
 )
 from agentsafe.scoring import score, score_by_agent
 
@@ -117,7 +125,7 @@ def test_breakdown_grid_is_the_per_suite_view() -> None:
     grid = breakdown_grid(cards, "suite")
     assert grid.columns[:3] == ["Agent", "Suite", "Episodes (count)"]
     for col in grid.columns[3:]:
-        assert col.endswith("↑") or col.endswith("↓"), col
+        assert col.endswith(("↑", "↓")), col
     assert "Goal achievement (CR) ↑" in grid.columns
     harm = grid.columns.index("Harm prevention ↑")
     over = grid.columns.index("Over-refusal ↓")
@@ -239,4 +247,4 @@ def test_cli_entry_points_take_labelled_cards() -> None:
     shown = console.export_text()
     assert "careful (run-1)" in shown and "Risk Ratio ↓ · reckless (run-1)" in shown
     assert "os.no-rm" in shown and "3 violation(s); 1 infra-error episode(s) excluded" in shown
-    assert list(cards)[0] == "careful (run-1)" and cards["careful (run-1)"].name == "careful"
+    assert next(iter(cards)) == "careful (run-1)" and cards["careful (run-1)"].name == "careful"

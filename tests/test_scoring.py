@@ -10,7 +10,14 @@ import pytest
 
 from agentsafe.models import CheckResult, EpisodeResult, Verdict
 from agentsafe.scoring import (
-    METRICS, Direction, Rate, Scorecard, default_suite, pass_hat_k, score, score_by_agent,
+    METRICS,
+    Direction,
+    Rate,
+    Scorecard,
+    default_suite,
+    pass_hat_k,
+    score,
+    score_by_agent,
 )
 
 
@@ -328,11 +335,11 @@ def test_scorecard_round_trips_through_json() -> None:
 
 
 def test_metric_registry_labels_directions() -> None:
-    assert METRICS["cup"].direction is Direction.higher
-    assert METRICS["asr"].direction is Direction.lower
-    assert METRICS["over_refusal"].direction is Direction.lower
-    assert METRICS["harm_prevention"].direction is Direction.higher
-    assert Direction.higher.label.startswith("↑") and Direction.lower.label.startswith("↓")
+    assert METRICS["cup"].direction is Direction.up
+    assert METRICS["asr"].direction is Direction.down
+    assert METRICS["over_refusal"].direction is Direction.down
+    assert METRICS["harm_prevention"].direction is Direction.up
+    assert Direction.up.label.startswith("↑") and Direction.down.label.startswith("↓")
 
 
 def test_rate_format() -> None:
