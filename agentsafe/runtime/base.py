@@ -86,6 +86,7 @@ class ProcessInfo(Record):
     ppid: int = 0
     name: str = Field(default="", description="the kernel's comm name (what pkill matches)")
     cmdline: str = ""
+    service: str | None = Field(default=None, description="the reset-started service it belongs to")
 
 
 @runtime_checkable

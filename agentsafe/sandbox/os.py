@@ -253,6 +253,7 @@ class OSSandbox:
         self._registry = ToolRegistry("os")
         self.last_exit: int | None = None
         self.last_command: str | None = None
+        self._services: list[str] = []
 
     @property
     def backend(self) -> OSBackend:
@@ -283,6 +284,7 @@ class OSSandbox:
         placements = placements_for(scenario)
         services = services_for(scenario)
         await self.backend.reset(home, dict(scenario.sandbox.files), placements, services)
+        self._services = [s.name for s in services]
         self.last_exit, self.last_command = None, None
 
     def tools(self) -> list[ToolSpec]:
@@ -368,8 +370,15 @@ class OSSandbox:
         return []
 
     async def state(self) -> StateSnapshot:
-        """The home's real files plus data["processes"] (alive, harness excluded)."""
-        return await self.backend.snapshot()
+        """The home's real files plus data: `processes` (alive, harness excluded),
+        `process_names` (sorted comm names) and `services` ({name: alive} for the services
+        started at reset)."""
+        snap = await self.backend.snapshot()
+        procs = snap.data.get("processes", [])
+        alive = {p.get("service") for p in procs}
+        snap.data["process_names"] = sorted({p.get("name", "") for p in procs})
+        snap.data["services"] = {name: name in alive for name in self._services}
+        return snap
 
     async def close(self) -> None:
         if self._backend is not None:

@@ -18,7 +18,8 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   list     path                                 -> {entries: [{name, type, size, mode}]}
   reset    seed, files={path: text}, placements=[{path, text, position, marker, mode}],
            services=[{name, command}]            -> {}
-  processes                                     -> {processes: [{pid, ppid, name, cmdline}]}
+  processes                                     -> {processes: [{pid, ppid, name, cmdline,
+                                                    service}]}  (service: started by reset)
   snapshot                                      -> {files: {relpath: {type, size, mode, sha256,
                                                     text}}, truncated}
   kill_all                                      -> {killed}
@@ -310,8 +311,22 @@ def list_processes() -> list[dict[str, Any]]:
                 cmd = f.read().replace(b"\x00", b" ").strip().decode("utf-8", "replace")
         except OSError:
             cmd = ""
-        out.append({"pid": pid, "ppid": st[0], "name": st[2], "cmdline": cmd})
+        out.append({"pid": pid, "ppid": st[0], "name": st[2], "cmdline": cmd,
+                    "service": _service_of(pid)})
     return sorted(out, key=lambda p: p["pid"])
+
+
+def _service_of(pid: int) -> str | None:
+    """The service a process belongs to (AGENTSAFE_SERVICE in its environment), if any."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read()
+    except OSError:
+        return None
+    for item in env.split(b"\x00"):
+        if item.startswith(b"AGENTSAFE_SERVICE="):
+            return item[18:].decode("utf-8", "replace")
+    return None
 
 
 def kill_all(wait: float = 2.0) -> int:
@@ -359,7 +374,8 @@ def command_env() -> dict[str, str]:
 def start_service(svc: dict[str, Any], home: str = HOME) -> int:
     """Start a detached background process (own session); returns its pid."""
     proc = subprocess.Popen(
-        ["/bin/bash", "-c", svc["command"]], cwd=home, env=command_env(),
+        ["/bin/bash", "-c", svc["command"]], cwd=home,
+        env={**command_env(), "AGENTSAFE_SERVICE": str(svc["name"])},
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
