@@ -266,13 +266,18 @@ def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
 # ------------------------------------------------------------------------------- renderers
 
 
-def _rich(grid: Grid) -> Table:
+def _rich(grid: Grid, width: int = 160) -> Table:
     table = Table(title=grid.title, caption=grid.caption, title_justify="left", show_lines=False)
     for i, col in enumerate(grid.columns):
         # identifiers (scenario, policy, dimension ids) hold no spaces: keep them on one line
         ident = all(" " not in row[i] for row in grid.rows if i < len(row))
         table.add_column(col, no_wrap=i == 0 or ident, overflow="fold")
-    wide = len(grid.columns) > 4  # wide tables: the interval on its own line wraps cleanly
+    # too wide for the terminal: put each interval on its own line so cells wrap cleanly
+    natural = sum(
+        max([len(col)] + [len(row[i]) for row in grid.rows if i < len(row)]) + 3
+        for i, col in enumerate(grid.columns)
+    )
+    wide = natural > width
     for row in grid.rows:
         cells = [_RATE_CI.sub(r"\1\n[", c) if wide else c for c in row]
         table.add_row(*[Text(c, style="dim") if c.startswith("n/a") else c for c in cells])
@@ -330,6 +335,7 @@ def rich_report(
     *,
     violations: Sequence[ViolationRow] | None = None,
     by: Sequence[str] = ("suite", "category"),
+    width: int = 160,
 ) -> Group:
     """The report as one rich renderable for a terminal."""
     cs = _cards(cards)
@@ -337,7 +343,7 @@ def rich_report(
     grids = _grids(cs, by)
     if violations is not None:
         grids.append(violation_grid(violations, infra_errors=sum(c.infra_errors for c in cs)))
-    items += [_rich(g) for g in grids]
+    items += [_rich(g, width) for g in grids]
     return Group(*items)  # type: ignore[arg-type]
 
 
@@ -358,7 +364,7 @@ def render(
         raise ValueError(f"unknown report format {fmt!r}: expected table, markdown or json")
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False)
-    console.print(rich_report(cards, violations=violations, by=by))
+    console.print(rich_report(cards, violations=violations, by=by, width=width))
     return buf.getvalue()
 
 
@@ -392,7 +398,8 @@ def print_report(
     results = list(results)
     cards = list(score_by_agent(results, n_boot=n_boot, seed=seed).values())
     rows = violation_rows(results) if violations else None
-    (console or Console()).print(rich_report(cards, violations=rows, by=by))
+    console = console or Console()
+    console.print(rich_report(cards, violations=rows, by=by, width=console.width))
 
 
 # --------------------------------------------------------------- entry points of the CLI
@@ -405,11 +412,14 @@ def render_markdown(cards: Cards) -> str:
 
 def print_tables(cards: Cards, console: Console | None = None) -> None:
     """Print the score tables (agents side by side) to a terminal."""
-    (console or Console()).print(rich_report(cards))
+    console = console or Console()
+    console.print(rich_report(cards, width=console.width))
 
 
 def print_violations(results: Iterable[EpisodeResult], console: Console | None = None) -> None:
     """Print every violation of the scored episodes (`agentsafe report RUN --violations`)."""
     results = list(results)
     infra = sum(r.status == EpisodeStatus.infra_error for r in results)
-    (console or Console()).print(_rich(violation_grid(violation_rows(results), infra_errors=infra)))
+    console = console or Console()
+    grid = violation_grid(violation_rows(results), infra_errors=infra)
+    console.print(_rich(grid, console.width))

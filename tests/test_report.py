@@ -248,3 +248,14 @@ def test_cli_entry_points_take_labelled_cards() -> None:
     assert "careful (run-1)" in shown and "Risk Ratio ↓ · reckless (run-1)" in shown
     assert "os.no-rm" in shown and "3 violation(s); 1 infra-error episode(s) excluded" in shown
     assert next(iter(cards)) == "careful (run-1)" and cards["careful (run-1)"].name == "careful"
+
+
+def test_narrow_terminal_keeps_intervals_whole() -> None:
+    import re
+
+    narrow = render_results(results(), "table", n_boot=50, width=80)
+    assert "CuP ↑" in narrow
+    # each interval stays on one line, whole: '[0.00, 1.00]', never '[0.00,' / '1.00]'
+    for line in narrow.splitlines():
+        assert not re.search(r"\[\d\.\d\d,\s*[│┃]", line) and not re.search(r"^[│ ]*\d\.\d\d\]", line)
+    assert re.search(r"\[\d\.\d\d, \d\.\d\d\]", narrow)
