@@ -35,6 +35,7 @@ from agentsafe.runtime.base import (
     GID,
     HOME,
     MAX_OUTPUT,
+    MAX_TIMEOUT,
     SANDBOX_PATH,
     UID,
     USER,
@@ -118,6 +119,19 @@ def _fast_tmp() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+def _sweep_stale(root: str | None) -> None:
+    """Remove work directories left by killed harness processes (their pid is in the name)."""
+    base = Path(root or tempfile.gettempdir())
+    for d in base.glob("agentsafe-os-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
+            continue
+        shutil.rmtree(d, onerror=_force_remove)
+
+
 def _drop_privileges() -> list[str]:
     """Prefix that runs bwrap as the unprivileged sandbox uid when we are root."""
     if os.geteuid() != 0:
@@ -156,7 +170,10 @@ class LocalBackend:
             return
         if not bwrap_available():
             raise SandboxError(f"bubblewrap ({BWRAP}) or {PYTHON} is missing")
-        wd = Path(self._given_workdir or tempfile.mkdtemp(prefix="agentsafe-os-", dir=_fast_tmp()))
+        root = _fast_tmp()
+        _sweep_stale(root)
+        wd = Path(self._given_workdir
+                  or tempfile.mkdtemp(prefix=f"agentsafe-os-{os.getpid()}-", dir=root))
         for sub in ("home", "tmp", "etc"):
             (wd / sub).mkdir(parents=True, exist_ok=True)
         etc = wd / "etc"
@@ -295,6 +312,7 @@ class LocalBackend:
 
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
         """Run a bash command in the session (see OSBackend.exec)."""
+        timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
         req = {"op": "exec", "command": command, "timeout": timeout, "max_output": MAX_OUTPUT}
         try:
             r = await self._request(req, timeout=timeout + 15.0, retry=False)

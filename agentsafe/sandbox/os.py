@@ -261,7 +261,11 @@ class OSSandbox:
         if self._backend is None:
             if self.runtime == "local":
                 from agentsafe.runtime.local import LocalBackend
-                self._backend = LocalBackend(**self.options)
+                try:
+                    self._backend = LocalBackend(**self.options)
+                except TypeError as e:
+                    raise ConfigError("", None, "sandbox_options.os",
+                                      f"unknown option for the local OS runtime: {e}") from None
             elif self.runtime == "docker":
                 docker = importlib.import_module("agentsafe.runtime.docker")
                 self._backend = docker.DockerOSBackend(**self.options)
