@@ -416,3 +416,14 @@ async def test_state_feeds_real_checks() -> None:
         assert [r.passed for r in results] == [False] * len(checks), results
     finally:
         await box.close()
+
+
+async def test_resource_limits_apply(sb: OSSandbox) -> None:
+    from agentsafe.runtime.local import LIMITS
+
+    r = await sh(sb, "ulimit -u; ulimit -f; ulimit -n; ulimit -c; "
+                     "head -c 300M /dev/zero > big.bin; echo rc=$?; rm -f big.bin")
+    lines = r.output.splitlines()
+    assert lines[:4] == [str(LIMITS["nproc"]), str(LIMITS["fsize"] // 1024),
+                         str(LIMITS["nofile"]), "0"]
+    assert "rc=0" not in r.output  # the write stopped at the file size limit

@@ -49,6 +49,7 @@ from agentsafe.runtime.base import (
 
 BWRAP = os.environ.get("AGENTSAFE_BWRAP", "/usr/bin/bwrap")
 SETPRIV = "/usr/bin/setpriv"
+PRLIMIT = "/usr/bin/prlimit"
 PYTHON = "/usr/bin/python3"  # the system interpreter: the only one visible inside the sandbox
 CONTROL_SCRIPT = SANDBOXES_DIR / "os" / "control.py"
 HOSTNAME = "devbox"
@@ -132,13 +133,23 @@ def _sweep_stale(root: str | None) -> None:
         shutil.rmtree(d, onerror=_force_remove)
 
 
+# Resource limits of every process in a local sandbox (bubblewrap has no cgroups): processes
+# of the sandbox uid (all local sandboxes together: a fork bomb stops there), address space
+# per process, largest file (the home lives in RAM), open files, no core dumps.
+LIMITS = {"nproc": 1024, "as": 4 << 30, "fsize": 256 << 20, "nofile": 4096, "core": 0}
+
+
 def _drop_privileges() -> list[str]:
-    """Prefix that runs bwrap as the unprivileged sandbox uid when we are root."""
+    """Prefix that applies LIMITS and, when we are root, runs bwrap as the unprivileged
+    sandbox uid (so RLIMIT_NPROC binds and the sandbox never holds host-root file rights)."""
+    prefix = []
+    if os.access(PRLIMIT, os.X_OK):
+        prefix = [PRLIMIT, *(f"--{k}={v}" for k, v in LIMITS.items()), "--"]
     if os.geteuid() != 0:
-        return []
+        return prefix
     if not os.access(SETPRIV, os.X_OK):
         raise SandboxError(f"running as root needs {SETPRIV} (util-linux) to drop to uid {UID}")
-    return [SETPRIV, f"--reuid={UID}", f"--regid={GID}", "--clear-groups", "--"]
+    return prefix + [SETPRIV, f"--reuid={UID}", f"--regid={GID}", "--clear-groups", "--"]
 
 
 class LocalBackend:
