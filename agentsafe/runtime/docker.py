@@ -67,6 +67,21 @@ _INIT = ("import os,signal,time\n"
          "        time.sleep(0.5)\n")
 
 
+KILLED_CONTROL = (b"[sandbox] the command killed every process of the session, including the "
+                  b"shell service; it was restarted (files kept, processes gone)\n")
+
+
+def _sandbox_env() -> dict[str, str]:
+    """The same environment the local runtime gives commands (runtime parity)."""
+    try:
+        from agentsafe.runtime.local import sandbox_env
+        return dict(sandbox_env())
+    except ImportError:  # pragma: no cover - the local runtime is part of the package
+        return {"PATH": SANDBOX_PATH, "HOME": HOME, "USER": "user", "LOGNAME": "user",
+                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "SHELL": "/bin/bash", "TERM": "dumb",
+                "HOSTNAME": "devbox"}
+
+
 class DockerLimits(Strict):
     """Hardening and resource limits of one container (the defaults are the secure ones)."""
 
@@ -275,6 +290,43 @@ def died_reason(container: Any) -> str | None:
     return f"container {container.name} {container.status}, exit code {st.get('ExitCode')}{oom}"
 
 
+def cgroup_stats(container: Any) -> dict[str, int]:
+    """Counters of a container's cgroups read on the daemon's host (cgroup v1 or v2):
+    pids_current, pids_max, pids_limit_hits, mem_limit_hits, oom_kills. Empty when the cgroup
+    files are not visible from here (remote daemon)."""
+    cid = container.id
+    out: dict[str, int] = {}
+
+    def read(path: str) -> str | None:
+        try:
+            return Path(path).read_text()
+        except OSError:
+            return None
+
+    def kv(text: str | None) -> dict[str, int]:
+        pairs = (line.split() for line in (text or "").splitlines())
+        return {p[0]: int(p[1]) for p in pairs if len(p) == 2 and p[1].isdigit()}
+
+    v1 = {k: f"/sys/fs/cgroup/{k}/docker/{cid}" for k in ("pids", "memory")}
+    v2 = next((d for d in (f"/sys/fs/cgroup/system.slice/docker-{cid}.scope",
+                           f"/sys/fs/cgroup/docker/{cid}") if Path(d).is_dir()), None)
+    if Path(v1["pids"]).is_dir():
+        pids, mem = v1["pids"], v1["memory"]
+        out["mem_limit_hits"] = int(read(f"{mem}/memory.failcnt") or 0)
+        out["oom_kills"] = kv(read(f"{mem}/memory.oom_control")).get("oom_kill", 0)
+    elif v2:
+        pids = v2
+        out["oom_kills"] = kv(read(f"{v2}/memory.events")).get("oom_kill", 0)
+        out["mem_limit_hits"] = kv(read(f"{v2}/memory.events")).get("max", 0)
+    else:
+        return {}
+    out["pids_current"] = int(read(f"{pids}/pids.current") or 0)
+    mx = (read(f"{pids}/pids.max") or "0").strip()
+    out["pids_max"] = int(mx) if mx.isdigit() else 0
+    out["pids_limit_hits"] = kv(read(f"{pids}/pids.events")).get("max", 0)
+    return out
+
+
 # ------------------------------------------------------------------ attached exec sessions
 
 
@@ -448,8 +500,7 @@ class DockerOSBackend:
         self.container: Any = None
         self.session: ControlSession | None = None
         self._seeds: dict[str, str] = {}  # tree key -> unpacked seed dir in the container
-        self._env = {"PATH": SANDBOX_PATH, "HOME": HOME, "USER": "user", "LOGNAME": "user",
-                     "LANG": "C.UTF-8", "SHELL": "/bin/bash", "TERM": "dumb"}
+        self._env = _sandbox_env()
 
     # -- lifecycle
 
@@ -467,7 +518,7 @@ class DockerOSBackend:
         try:
             ctr = client.containers.run(self.image, ["python3", "-I", "-S", "-c", _INIT],
                                         name=name, environment=self._env, working_dir=HOME,
-                                        **opts)
+                                        hostname=self._env.get("HOSTNAME", "devbox"), **opts)
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
         self.container = ctr
@@ -549,9 +600,8 @@ class DockerOSBackend:
                     raise dead from None
                 if op == "exec":  # the agent's command killed the control server (kill -9 -1)
                     return {"exit_code": 137, "timed_out": False, "truncated": False,
-                            "stdout_b64": "", "duration": 0.0, "stderr_b64": base64.b64encode(
-                                b"[agentsafe] the command killed the sandbox's control process"
-                            ).decode()}
+                            "stdout_b64": "", "duration": 0.0,
+                            "stderr_b64": base64.b64encode(KILLED_CONTROL).decode()}
                 if attempt == 2:
                     raise SandboxError(f"the control server in the container failed: {exc!r}") from None
         if reply.get("ok"):
@@ -584,6 +634,7 @@ class DockerOSBackend:
             return self._seeds[key]
 
         seed = await anyio.to_thread.run_sync(prepare)
+        await self.kill_all()
         await self._call("reset", 60.0, seed=seed, files=dict(files),
                          placements=[p.model_dump() for p in placements],
                          services=[s.model_dump() for s in services or []])
@@ -591,8 +642,11 @@ class DockerOSBackend:
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
         """Run `bash -c command` as the user in HOME (process group killed on timeout)."""
         timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
-        r = await self._call("exec", timeout + 15.0, command=command, timeout=timeout,
-                             max_output=MAX_OUTPUT)
+        try:
+            r = await self._call("exec", timeout + 15.0, command=command, timeout=timeout,
+                                 max_output=MAX_OUTPUT)
+        except FileOpError as e:  # e.g. the agent deleted its own home: bash cannot start
+            return ExecResult(exit_code=126, stderr=str(e).encode())
         return ExecResult(exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
                           stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
                           truncated=r["truncated"], duration=r["duration"])
@@ -620,7 +674,35 @@ class DockerOSBackend:
         r = await self._call("snapshot")
         procs = await self.processes()
         return StateSnapshot(files={k: FileState(**v) for k, v in r["files"].items()},
-                             data={"processes": [p.model_dump() for p in procs]})
+                             data={"processes": [p.model_dump() for p in procs],
+                                   "files_truncated": r.get("truncated", False)})
+
+    async def kill_all(self, rounds: int = 100) -> int:
+        """SIGKILL every episode process; returns how many were killed. When something keeps
+        spawning (a fork bomb refilling freed pids), new forks are blocked first by clamping
+        the container's pids limit through the API, and the limit is restored after."""
+        total = 0
+        clamped = False
+        try:
+            for i in range(rounds):
+                killed = int((await self._call("kill_all", 30.0)).get("killed", 0))
+                total += killed
+                if killed == 0:
+                    break
+                if i >= 1 and not clamped:
+                    await anyio.to_thread.run_sync(self._set_pids_limit, 1)
+                    clamped = True
+        finally:
+            if clamped:
+                await anyio.to_thread.run_sync(self._set_pids_limit, self.limits.pids_limit)
+        return total
+
+    def _set_pids_limit(self, n: int) -> None:
+        """`docker update --pids-limit` (the SDK's update_container lacks the field)."""
+        api = self._need().client.api
+        res = api._post_json(api._url("/containers/{0}/update", self.container.id),
+                             data={"PidsLimit": n})
+        api._raise_for_status(res)
 
     async def raw_exec(self, argv: list[str]) -> tuple[int, bytes]:
         """A plain `docker exec` through the SDK (the benchmark's floor; diagnostics)."""
