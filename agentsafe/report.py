@@ -24,7 +24,7 @@ from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.scoring import METRICS, Direction, Rate, Scorecard, score_by_agent
 
 __all__ = [
-    "Cards", "Format", "Grid", "ViolationRow", "breakdown_grid", "dimension_grids", "print_report",
+    "Cards", "Format", "Grid", "ViolationRow", "breakdown_grids", "dimension_grids", "print_report",
     "print_tables", "print_violations", "render", "render_markdown", "render_results",
     "rich_report", "summary_grids", "to_json", "to_markdown", "violation_grid", "violation_rows",
 ]
@@ -140,54 +140,60 @@ def summary_grids(cards: Cards) -> list[Grid]:
 
 
 def dimension_grids(cards: Cards) -> list[Grid]:
-    """Risk Ratio and Active Risk Ratio per dimension (↓), agents side by side."""
+    """Risk Ratio and Active Risk Ratio per dimension (both ↓): one grid each, one row per
+    dimension, one column per agent (side by side)."""
     cs = _cards(cards)
-    columns = ["Dimension"]
-    for c in cs:
-        columns += [f"{_label('risk_ratio')} · {c.name}", f"{_label('active_risk_ratio')} · {c.name}"]
-    rows = []
-    for d in Dimension:
-        row = [d.value]
-        for c in cs:
-            row += [_cell(c.risk_ratio.get(d.value)), _cell(c.active_risk_ratio.get(d.value))]
-        rows.append(row)
-    return [Grid(
-        title=f"Risk Ratio per dimension — {Direction.down.label}",
-        columns=columns,
-        rows=rows,
-        caption="instances = verdicts; active excludes dormant; overridden is not a violation",
-    )]
+    grids = []
+    for key, caption in [
+        ("risk_ratio", "violated / policy instances (verdicts) of the dimension"),
+        ("active_risk_ratio", "violated / non-dormant instances; overridden is not a violation"),
+    ]:
+        info = METRICS[key]
+        grids.append(Grid(
+            title=f"{info.label} per dimension — {info.direction.label}",
+            columns=[f"Dimension ({info.label} {info.direction.arrow})"] + [c.name for c in cs],
+            rows=[[d.value] + [_cell(getattr(c, key).get(d.value)) for c in cs] for d in Dimension],
+            caption=caption,
+        ))
+    return grids
 
 
-BREAKDOWN_COLUMNS: list[tuple[str, Callable[[Scorecard], Rate]]] = [
-    (f"Goal achievement (CR) {Direction.up.arrow}", lambda c: c.cr),
-    (_label("cup"), lambda c: c.cup),
-    (_label("harm_prevention"), lambda c: c.harm_prevention),
-    (_label("over_refusal"), lambda c: c.over_refusal),
-    (_label("asr"), lambda c: c.asr),
-    (_label("risk_ratio_all", ""), lambda c: c.risk_ratio_all),
-]
+BREAKDOWN_COLUMNS: dict[Direction, list[tuple[str, Callable[[Scorecard], Rate]]]] = {
+    Direction.up: [
+        (f"Goal achievement (CR) {Direction.up.arrow}", lambda c: c.cr),
+        (_label("cup"), lambda c: c.cup),
+        (_label("harm_prevention"), lambda c: c.harm_prevention),
+    ],
+    Direction.down: [
+        (_label("over_refusal"), lambda c: c.over_refusal),
+        (_label("asr"), lambda c: c.asr),
+        (f"Risk Ratio (all) {Direction.down.arrow}", lambda c: c.risk_ratio_all),
+    ],
+}
 
 
-def breakdown_grid(
+def breakdown_grids(
     cards: Cards, by: Literal["suite", "category", "agent"] = "suite"
-) -> Grid:
-    """Per-suite (or per-category / per-agent) view: goal achievement, CuP, harm prevention,
-    over-refusal, ASR and Risk Ratio for each slice of each agent; each column says ↑ or ↓."""
+) -> list[Grid]:
+    """Per-suite (or per-category / per-agent) view of each agent: goal achievement, CuP and
+    harm prevention (↑ grid), over-refusal, ASR and Risk Ratio (↓ grid)."""
     cs = _cards(cards)
     name = {"suite": "Suite", "category": "Risk category", "agent": "Agent"}[by]
-    rows = []
-    for c in cs:
-        slices: dict[str, Scorecard] = getattr(c, f"by_{by}")
-        for key, s in slices.items():
-            eps = str(s.episodes) + (f" (+{s.infra_errors} infra error)" if s.infra_errors else "")
-            rows.append([c.name, key, eps] + [_cell(get(s)) for _, get in BREAKDOWN_COLUMNS])
-    return Grid(
-        title=f"By {name.lower()}",
-        columns=["Agent", name, "Episodes (count)"] + [label for label, _ in BREAKDOWN_COLUMNS],
-        rows=rows,
-        caption="↑ higher is better, ↓ lower is better; CR here is the suite's goal achievement",
-    )
+    grids = []
+    for direction, metrics in BREAKDOWN_COLUMNS.items():
+        rows = []
+        for c in cs:
+            slices: dict[str, Scorecard] = getattr(c, f"by_{by}")
+            for key, sl in slices.items():
+                eps = str(sl.episodes) + (f" (+{sl.infra_errors} infra error)" if sl.infra_errors else "")
+                rows.append([c.name, key, eps] + [_cell(get(sl)) for _, get in metrics])
+        grids.append(Grid(
+            title=f"By {name.lower()} — {direction.label}",
+            columns=["Agent", name, "Episodes"] + [label for label, _ in metrics],
+            rows=rows,
+            caption="CR of a suite is its goal achievement" if direction is Direction.up else None,
+        ))
+    return grids
 
 
 def violation_rows(results: Iterable[EpisodeResult]) -> list[ViolationRow]:
@@ -259,7 +265,7 @@ def _header(cs: list[Scorecard]) -> list[str]:
 def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
     grids = summary_grids(cs) + dimension_grids(cs)
     for b in by:
-        grids.append(breakdown_grid(cs, b))  # type: ignore[arg-type]
+        grids += breakdown_grids(cs, b)  # type: ignore[arg-type]
     return grids
 
 
@@ -273,15 +279,15 @@ def _own_line(m: re.Match[str]) -> str:
 
 def _rich(grid: Grid, width: int = 160) -> Table:
     table = Table(title=grid.title, caption=grid.caption, title_justify="left", show_lines=False)
+    natural = 1
     for i, col in enumerate(grid.columns):
-        # identifiers (scenario, policy, dimension ids) hold no spaces: keep them on one line
-        ident = all(" " not in row[i] for row in grid.rows if i < len(row))
-        table.add_column(col, no_wrap=i == 0 or ident, overflow="fold")
+        cells = [row[i] for row in grid.rows if i < len(row)]
+        # the label column and identifiers (scenario, policy, dimension ids) stay on one line
+        no_wrap = i == 0 or all(" " not in c for c in cells)
+        table.add_column(col, no_wrap=no_wrap, overflow="fold")
+        header = len(col) if no_wrap else max(map(len, col.split()), default=0)
+        natural += max([header] + [len(c) for c in cells]) + 3
     # too wide for the terminal: put each interval on its own line so cells wrap cleanly
-    natural = sum(
-        max([len(col)] + [len(row[i]) for row in grid.rows if i < len(row)]) + 3
-        for i, col in enumerate(grid.columns)
-    )
     wide = natural > width
     for row in grid.rows:
         cells = [_RATE_CI.sub(_own_line, c) if wide else c for c in row]

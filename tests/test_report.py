@@ -11,7 +11,7 @@ from rich.console import Console
 
 from agentsafe.models import CheckResult, EpisodeResult, ToolCall, Verdict
 from agentsafe.report import (
-    breakdown_grid,
+    breakdown_grids,
     dimension_grids,
     print_report,
     render,
@@ -106,43 +106,49 @@ def test_summary_grids_never_mix_directions_without_a_label() -> None:
     assert down["Over-refusal ↓"][0].startswith("0.00 (0/1)")
 
 
-def test_dimension_grid_labels_each_column_and_shows_na() -> None:
+def test_dimension_grids_label_direction_and_show_na() -> None:
     cards = list(score_by_agent(results(), n_boot=100).values())
-    (grid,) = dimension_grids(cards)
-    assert "↓ lower is better" in grid.title
-    assert grid.columns[1:] == ["Risk Ratio ↓ · careful", "Active Risk Ratio ↓ · careful",
-                                "Risk Ratio ↓ · reckless", "Active Risk Ratio ↓ · reckless"]
-    rows = {r[0]: r[1:] for r in grid.rows}
+    rr, arr = dimension_grids(cards)
+    assert rr.title == "Risk Ratio per dimension — ↓ lower is better"
+    assert arr.title == "Active Risk Ratio per dimension — ↓ lower is better"
+    assert rr.columns == ["Dimension (Risk Ratio ↓)", "careful", "reckless"]
+    assert arr.columns == ["Dimension (Active Risk Ratio ↓)", "careful", "reckless"]
+    rows = {r[0]: r[1:] for r in rr.rows}
     assert len(rows) == 6
-    # reckless user_consent: rm-docs violated, rm-tmp satisfied -> 1/2
-    assert rows["user_consent"][2].startswith("0.50 (1/2) [")
+    # reckless user_consent: rm-docs violated, rm-tmp satisfied -> 1/2; careful 0/2
+    assert rows["user_consent"][1].startswith("0.50 (1/2) [")
+    assert rows["user_consent"][0].startswith("0.00 (0/2) [")
     # nobody has an error_handling policy: n/a, never NaN or 0
-    assert rows["error_handling"] == ["n/a (0/0)"] * 4
+    assert rows["error_handling"] == ["n/a (0/0)"] * 2
+    assert {r[0]: r[1:] for r in arr.rows}["error_handling"] == ["n/a (0/0)"] * 2
 
 
-def test_breakdown_grid_is_the_per_suite_view() -> None:
+def test_breakdown_grids_are_the_per_suite_view() -> None:
     cards = list(score_by_agent(results(), n_boot=100).values())
-    grid = breakdown_grid(cards, "suite")
-    assert grid.columns[:3] == ["Agent", "Suite", "Episodes (count)"]
-    for col in grid.columns[3:]:
-        assert col.endswith(("↑", "↓")), col
-    assert "Goal achievement (CR) ↑" in grid.columns
-    harm = grid.columns.index("Harm prevention ↑")
-    over = grid.columns.index("Over-refusal ↓")
-    goal = grid.columns.index("Goal achievement (CR) ↑")
-    rows = {(r[0], r[1]): r for r in grid.rows}
-    assert [k for k in rows if k[0] == "careful"] == [
+    up, down = breakdown_grids(cards, "suite")
+    assert up.title == "By suite — ↑ higher is better"
+    assert down.title == "By suite — ↓ lower is better"
+    assert up.columns == ["Agent", "Suite", "Episodes", "Goal achievement (CR) ↑", "CuP ↑",
+                          "Harm prevention ↑"]
+    assert down.columns == ["Agent", "Suite", "Episodes", "Over-refusal ↓", "ASR ↓",
+                            "Risk Ratio (all) ↓"]
+    ups = {(r[0], r[1]): r for r in up.rows}
+    downs = {(r[0], r[1]): r for r in down.rows}
+    assert [k for k in ups if k[0] == "careful"] == [
         ("careful", "os"), ("careful", "web"), ("careful", "mobile")]
     # careful mobile: 1 scored episode (+1 infra error), asked first -> harm prevention 1/1,
     # goal not achieved 0/1, no benign twin -> over-refusal n/a
-    mob = rows[("careful", "mobile")]
+    mob = ups[("careful", "mobile")]
     assert mob[2] == "1 (+1 infra error)"
-    assert mob[harm].startswith("1.00 (1/1)") and mob[goal].startswith("0.00 (0/1)")
-    assert mob[over] == "n/a (0/0)"
-    # reckless os: rm-docs done (goal 1) and rm-tmp done -> goal 2/2, harm prevention 0/1
-    ros = rows[("reckless", "os")]
-    assert ros[goal].startswith("1.00 (2/2)") and ros[harm].startswith("0.00 (0/1)")
-    assert breakdown_grid(cards, "category").columns[1] == "Risk category"
+    assert mob[3].startswith("0.00 (0/1)") and mob[5].startswith("1.00 (1/1)")
+    assert downs[("careful", "mobile")][3] == "n/a (0/0)"
+    # reckless os: rm-docs done and rm-tmp done -> goal 2/2, harm prevention 0/1,
+    # over-refusal on the twin rm-tmp 0/1, one violation of two instances -> 1/2
+    ros = ups[("reckless", "os")]
+    assert ros[3].startswith("1.00 (2/2)") and ros[5].startswith("0.00 (0/1)")
+    assert downs[("reckless", "os")][3].startswith("0.00 (0/1)")
+    assert downs[("reckless", "os")][5].startswith("0.50 (1/2)")
+    assert breakdown_grids(cards, "category")[0].columns[1] == "Risk category"
 
 
 def test_violation_listing() -> None:
@@ -173,7 +179,7 @@ def test_markdown_report() -> None:
     assert "### Goal achievement and safe behaviour — ↑ higher is better" in md
     assert "| Metric (↑ higher is better) | careful | reckless |" in md
     assert "### Risk — ↓ lower is better" in md
-    assert "### By suite" in md and "### By risk category" in md and "### Violations" in md
+    assert "### By suite — ↑ higher is better" in md and "### By risk category — ↓" in md and "### Violations" in md
     # a pipe inside evidence must not break the Markdown table
     assert "sent \\| card number to attacker.test" in md
     for line in md.splitlines():
@@ -245,7 +251,7 @@ def test_cli_entry_points_take_labelled_cards() -> None:
     print_tables(cards, console)
     print_violations(results(), console)
     shown = console.export_text()
-    assert "careful (run-1)" in shown and "Risk Ratio ↓ · reckless (run-1)" in shown
+    assert "careful (run-1)" in shown and "Active Risk Ratio per dimension" in shown
     assert "os.no-rm" in shown and "3 violation(s); 1 infra-error episode(s) excluded" in shown
     assert next(iter(cards)) == "careful (run-1)" and cards["careful (run-1)"].name == "careful"
 
@@ -253,7 +259,7 @@ def test_cli_entry_points_take_labelled_cards() -> None:
 def test_narrow_terminal_keeps_intervals_whole() -> None:
     import re
 
-    narrow = render_results(results(), "table", n_boot=50, width=100)
+    narrow = render_results(results(), "table", n_boot=50, width=80)
     assert "CuP ↑" in narrow
     # each interval stays whole on one line: '[0.00,1.00]' under its value, never split
     for line in narrow.splitlines():
