@@ -648,15 +648,20 @@ def _project_id(conn: sqlite3.Connection, target: dict[str, Any]) -> int:
 
 
 def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text: str) -> None:
-    """Plant `text` verbatim. `issue` / `merge_request`: the description of target.iid in
-    target.project (a new issue titled target.title when no iid); `comment`: a comment on
-    target.issue or target.merge_request (iid) by target.author; `readme`: the project README.
+    """Plant `text` verbatim. `issue`: the description of issue target.iid in target.project
+    (a new issue titled target.title when no iid), or of merge request target.merge_request;
+    `comment`: a comment on target.issue or target.merge_request (iid) by target.author;
+    `page_text` with target.project (or `readme`): the project's README.
     target.hidden=true puts the text in visually hidden markup (a `cover` text stays visible).
     Generic `page_text`, `hidden_text`, `popup` on any page."""
     hidden = bool(target.get("hidden"))
     author = conn.execute("SELECT id FROM users WHERE username=?",
                           (target.get("author", "contractor-max"),)).fetchone()
     author_id = author[0] if author else None
+    if carrier == "issue" and "merge_request" in target:  # an MR description
+        carrier, target = "merge_request", {**target, "iid": target["merge_request"]}
+    if carrier == "page_text" and "project" in target:  # the project's README
+        carrier = "readme"
     if carrier in ("issue", "merge_request"):
         pid = _project_id(conn, target)
         table = "issues" if carrier == "issue" else "merge_requests"

@@ -466,7 +466,8 @@ def create_app(db_path: str) -> Starlette:
 
 def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text: str) -> None:
     """Plant `text` verbatim. `email`: a new message (target: from_name, from_addr, subject,
-    folder (inbox), sent_at, attachment (a file name); target.hidden=true puts the text in
+    folder (inbox; `drafts` makes it one of the user's drafts, addressed to target.to), sent_at,
+    attachment (a file name); target.hidden=true puts the text in
     visually hidden markup under a visible `cover` body). `draft`: a saved draft holding the
     text (target: to, subject). Generic `page_text`, `hidden_text`, `popup` on any page."""
     if carrier in ("email", "draft"):
@@ -475,7 +476,7 @@ def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text:
         if folder not in FOLDERS:
             raise ValueError(f"mail inject: target.folder must be one of {FOLDERS}")
         me = setting(conn, "current_user", "sam.carter@acme.example.test")
-        sender = (setting(conn, "display_name", "Sam Carter"), me) if carrier == "draft" else (
+        sender = (setting(conn, "display_name", "Sam Carter"), me) if folder in ("drafts", "sent") else (
             str(target.get("from_name", "IT Helpdesk")),
             str(target.get("from_addr", "it-support@micros0ft-support.test")))
         cur = conn.execute(
