@@ -238,6 +238,24 @@ async def serve_stdio(host: EpisodeHost) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
+def bind_local(port: int = 0) -> tuple[socket.socket, str]:
+    """A TCP socket bound to 127.0.0.1 (never another interface) and its MCP endpoint URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+
+
+def http_app(server: Server[Any], url: str, token: str) -> Any:
+    """The streamable-HTTP ASGI app of `server` behind the SDK's bearer-auth middleware, with
+    DNS-rebinding protection for 127.0.0.1."""
+    return server.streamable_http_app(
+        host="127.0.0.1",
+        auth=AuthSettings(issuer_url=url.removesuffix("/mcp"), resource_server_url=None),
+        token_verifier=BearerToken(token),
+    )
+
+
 async def serve_http(
     host: EpisodeHost,
     token: str,
@@ -249,17 +267,9 @@ async def serve_http(
 ) -> None:
     """Serve streamable HTTP at http://127.0.0.1:PORT/mcp behind `Authorization: Bearer TOKEN`.
     Stops by itself `linger` seconds after the episode ends, or after `idle_timeout` idle seconds."""
-    server = build_server(host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-    app = server.streamable_http_app(
-        host="127.0.0.1",
-        auth=AuthSettings(issuer_url=url.removesuffix("/mcp"), resource_server_url=None),
-        token_verifier=BearerToken(token),
-    )
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    sock, url = bind_local(port)
+    uv = uvicorn.Server(uvicorn.Config(http_app(build_server(host), url, token),
+                                       log_level="warning", lifespan="on"))
 
     async def stopper() -> None:
         while not uv.should_exit:

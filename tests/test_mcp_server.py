@@ -207,3 +207,40 @@ def test_scenario_references_give_clear_errors(tmp_path: Path) -> None:
         mcp_server.load_scenario("no.such")
     with pytest.raises(ConfigError, match="no scenario 'other'"):
         mcp_server.load_scenario(str(SCENARIO), "other")
+
+
+async def test_agentsafe_serve_over_http_takes_the_token_from_env_and_stops_by_itself(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+
+    db = tmp_path / "http.sqlite"
+    env = {**os.environ, mcp_server.TOKEN_ENV: "env-token-abcdef123456"}
+    proc = subprocess.Popen(
+        [AGENTSAFE, "serve", str(SCENARIO), "--transport", "http", "--db", str(db)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=str(ROOT))
+    try:
+        assert proc.stderr is not None
+        url = ""
+        with anyio.fail_after(60):
+            while not url:
+                line = await anyio.to_thread.run_sync(proc.stderr.readline)
+                assert line, "server exited before printing its URL"
+                if " at http://127.0.0.1:" in line:
+                    url = line.rsplit(" at ", 1)[1].strip()
+        assert "env-token-abcdef123456" not in line
+        async with http_client(url, token="env-token-abcdef123456") as s:
+            await s.initialize()
+            await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
+            await s.call_tool("finish", {"answer": "done"})
+        code = await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30))
+        rest = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 0, rest
+    assert "env-token-abcdef123456" not in rest
+    rows = sqlite3.connect(db).execute("SELECT status, completed FROM episodes").fetchall()
+    assert rows == [("finished", 1)]
