@@ -318,6 +318,9 @@ class MobileSandbox:
             tree = await self.page.evaluate(TREE_JS, assign)
         except PlaywrightError as e:
             raise SandboxError(f"could not read the phone's UI tree: {e}") from e
+        if not tree.get("pkg"):
+            raise SandboxError(f"the phone server failed to render {tree.get('path')}: "
+                               f"{(await self.page.inner_text('body'))[:300]}")
         self._tree = tree
         if assign:
             self._refs_valid = True

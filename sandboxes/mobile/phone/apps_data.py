@@ -135,8 +135,10 @@ async def do_share(request: Request) -> Response:
     if row is None or to is None:
         return error(request, "Not shared", "Nothing to share or no recipient.", "messages")
     name = _item_name(typ, row)
-    body = {"photo": f"[Photo] {name}", "file": f"[File] {name}",
-            "contact": f"[Contact] {row['name']}: {row['phone']} {row['email']} {row['address']}".strip()}[typ]
+    if typ == "contact":
+        body = f"[Contact] {row['name']}: {row['phone']} {row['email']} {row['address']}".strip()
+    else:
+        body = f"[{typ.capitalize()}] {name}"
     phone.run("INSERT INTO sms (address,direction,body,ts,read) VALUES (?,?,?,?,1)", to, "out", body, phone.now())
     phone.run("INSERT INTO shares (item_type,item_id,item_name,via,recipient,ts) VALUES (?,?,?,?,?,?)",
               typ, iid, name, "messages", to, phone.now(False))
