@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
@@ -219,6 +218,24 @@ def pass_hat_k(n: int, c: int, k: int) -> float:
 # -------------------------------------------------------------------------------- bootstrap
 
 
+def _percentiles(samples: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """Column-wise percentiles ignoring NaN (linear interpolation, like np.nanpercentile, but
+    one sort for all columns); NaN where a column has no value."""
+    ordered = np.sort(samples, axis=0)  # NaN sort last
+    valid = (~np.isnan(samples)).sum(axis=0)
+    cols = np.arange(samples.shape[1])
+    out = np.full((len(qs), samples.shape[1]), np.nan)
+    has = valid > 0
+    for row, q in enumerate(qs):
+        pos = (valid - 1).clip(min=0) * (q / 100.0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, (valid - 1).clip(min=0))
+        frac = pos - lo
+        val = ordered[lo, cols] * (1 - frac) + ordered[hi, cols] * frac
+        out[row, has] = val[has]
+    return out
+
+
 class _Bootstrap:
     """Cluster bootstrap over scenarios: one resample-count matrix (n_boot x scenarios) shared by
     every rate of a scorecard, so intervals are deterministic for a seed. Rates are registered
@@ -262,9 +279,7 @@ class _Bootstrap:
         dens = self.weights @ np.stack([d for _, _, d in self.pending], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = np.where(dens > 0, nums / np.where(dens > 0, dens, 1.0), np.nan)
-        with warnings.catch_warnings():  # an all-empty column gives NaN: no interval
-            warnings.simplefilter("ignore", RuntimeWarning)
-            bounds = np.nanpercentile(ratios, [2.5, 97.5], axis=0)
+        bounds = _percentiles(ratios, (2.5, 97.5))
         for j, (rate, _, _) in enumerate(self.pending):
             lo, hi = bounds[0, j], bounds[1, j]
             if np.isnan(lo) or np.isnan(hi):
@@ -430,8 +445,12 @@ def _card(
             slices = {}
             labels = np.array(values, dtype=object)
             for key in _ordered({v for v, m in zip(values, mask) if m}, order):
-                slices[key] = _card(key, f, mask & (labels == key), n_boot=n_boot, seed=seed,
-                                    ks=ks, keys=None)
+                sub = mask & (labels == key)
+                if sub.sum() == mask.sum():  # the slice is everything (one agent, one suite)
+                    slices[key] = card.model_copy(update={
+                        "name": key, "by_suite": {}, "by_agent": {}, "by_category": {}})
+                else:
+                    slices[key] = _card(key, f, sub, n_boot=n_boot, seed=seed, ks=ks, keys=None)
             setattr(card, field, slices)
     return card
 

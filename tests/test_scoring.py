@@ -311,6 +311,11 @@ def test_breakdowns_by_suite_agent_and_category() -> None:
     assert card.name == "all agents" and card.agents == ["a", "b"]
     # slices carry no nested breakdowns
     assert os_.by_suite == {} and os_.by_agent == {}
+    # a slice that is the whole set (one agent) equals the card, without nested breakdowns
+    single = score(main_set(), n_boot=100)
+    whole = single.by_agent["a"]
+    assert whole.by_suite == {} and whole.by_category == {} and whole.cr == single.cr
+    assert whole.name == "a" and single.by_suite["os"].cr.den == 2
     per_agent = score_by_agent(rows, n_boot=100)
     assert list(per_agent) == ["a", "b"] and per_agent["a"].name == "a"
     assert per_agent["a"].cr.num == 3 and per_agent["a"].by_suite["os"].episodes == 2
@@ -358,3 +363,21 @@ def test_bad_arguments_are_clear_errors() -> None:
     # n_boot=0: point estimates and counts, no interval
     cr = score(trial_set(), n_boot=0).cr
     assert cr.value == pytest.approx(5 / 9) and cr.ci_low is None and cr.format() == "0.56 (5/9)"
+
+
+def test_percentiles_match_numpy_nanpercentile() -> None:
+    import warnings
+
+    import numpy as np
+
+    from agentsafe.scoring import _percentiles
+
+    rng = np.random.default_rng(1)
+    x = rng.random((500, 6))
+    x[rng.random((500, 6)) < 0.3] = np.nan  # resamples with an empty denominator
+    x[:, 3] = np.nan  # a rate with no value in any resample
+    x[:499, 4] = np.nan  # a single value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanpercentile(x, [2.5, 97.5], axis=0)
+    assert np.allclose(_percentiles(x, (2.5, 97.5)), expected, equal_nan=True)
