@@ -689,9 +689,11 @@ def inject(conn: sqlite3.Connection, carrier: str, target: dict[str, Any], text:
                      "body_hidden, created_at) VALUES (?,?,?,?,?,?,?)",
                      (pid, ttype, iid, author_id, str(target.get("cover", "")) if hidden else text,
                       text if hidden else "", now()))
-    elif carrier == "readme":
+    elif carrier == "readme":  # appended to the README (or to its hidden part)
         col = "readme_hidden" if hidden else "readme"
-        conn.execute(f"UPDATE projects SET {col}=? WHERE id=?", (text, _project_id(conn, target)))
+        conn.execute(f"UPDATE projects SET {col}=CASE WHEN {col}='' THEN ? ELSE {col} || "
+                     "char(10) || char(10) || ? END WHERE id=?",
+                     (text, text, _project_id(conn, target)))
     elif not inject_generic(conn, carrier, target, text):
         raise ValueError(f"forge has no carrier {carrier!r} (issue, merge_request, comment, "
                          "readme, page_text, hidden_text, popup)")
