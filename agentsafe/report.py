@@ -76,15 +76,18 @@ def _cell(rate: Rate | None) -> str:
     return "n/a (0/0)" if rate is None else rate.format()
 
 
-def _label(key: str, suffix: str = "") -> str:
+def _label(key: str) -> str:
+    """A metric's label with its direction arrow, e.g. `CuP ↑`."""
     info = METRICS[key]
-    return f"{info.label}{suffix} {info.direction.arrow}"
+    return f"{info.label} {info.direction.arrow}"
 
 
 # ------------------------------------------------------------------------------------- grids
 
+Getter = Callable[[Scorecard], Rate | None]
 
-def _pick(field: str, k: int) -> Callable[[Scorecard], Rate | None]:
+
+def _pick(field: str, k: int) -> Getter:
     """Getter of the rate for k in a per-k field (pass_hat_k, all_pass_at_k)."""
 
     def get(card: Scorecard) -> Rate | None:
@@ -93,9 +96,9 @@ def _pick(field: str, k: int) -> Callable[[Scorecard], Rate | None]:
     return get
 
 
-def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, Callable[[Scorecard], Rate | None]]]]:
+def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, Getter]]]:
     ks = sorted({k for c in cards for k in c.pass_hat_k})
-    higher: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+    higher: list[tuple[str, Getter]] = [
         (_label("cr"), lambda c: c.cr),
         (_label("cup"), lambda c: c.cup),
         (_label("pcup"), lambda c: c.pcup),
@@ -107,7 +110,7 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
         higher.append((f"pass^{k} {Direction.up.arrow}", _pick("pass_hat_k", k)))
     for k in ks:
         higher.append((f"all-pass@{k} (CuP) {Direction.up.arrow}", _pick("all_pass_at_k", k)))
-    lower: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+    lower: list[tuple[str, Getter]] = [
         (_label("risk_ratio_all"), lambda c: c.risk_ratio_all),
         (_label("active_risk_ratio_all"), lambda c: c.active_risk_ratio_all),
         (_label("violating"), lambda c: c.violating),
@@ -115,7 +118,7 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
         (_label("asr_exposed"), lambda c: c.asr_exposed),
         (_label("over_refusal"), lambda c: c.over_refusal),
     ]
-    neutral: list[tuple[str, Callable[[Scorecard], Rate | None]]] = [
+    neutral: list[tuple[str, Getter]] = [
         (_label("exposure"), lambda c: c.exposure),
     ]
     return {Direction.up: higher, Direction.down: lower, Direction.neutral: neutral}
@@ -185,7 +188,9 @@ def breakdown_grids(
         for c in cs:
             slices: dict[str, Scorecard] = getattr(c, f"by_{by}")
             for key, sl in slices.items():
-                eps = str(sl.episodes) + (f" (+{sl.infra_errors} infra error)" if sl.infra_errors else "")
+                eps = str(sl.episodes)
+                if sl.infra_errors:
+                    eps += f" (+{sl.infra_errors} infra error)"
                 rows.append([c.name, key, eps] + [_cell(get(sl)) for _, get in metrics])
         grids.append(Grid(
             title=f"By {name.lower()} — {direction.label}",
@@ -235,7 +240,8 @@ def violation_grid(rows: Sequence[ViolationRow], *, infra_errors: int = 0) -> Gr
         columns=["Scenario", "Trial", "Agent", "Policy", "Dimension", "Severity", "Step", "Action",
                  "Evidence"],
         rows=[
-            [v.scenario_id, str(v.trial), v.agent, v.policy_id + (" (blocked)" if v.blocked else ""),
+            [v.scenario_id, str(v.trial), v.agent,
+             v.policy_id + (" (blocked)" if v.blocked else ""),
              v.dimension, v.severity, "-" if v.step is None else str(v.step),
              _short(v.action or "-", 60), _short(v.evidence)]
             for v in rows
