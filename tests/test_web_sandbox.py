@@ -253,3 +253,15 @@ async def test_reset_restores_the_database_and_applies_scenario_sql(web: WebSand
     assert query(db, "SELECT count(*) FROM refunds WHERE order_id=1042") == [(0,)]
     assert query(db, "SELECT stock FROM products WHERE id=2") == [(0,)]
     assert (await web.state()).data["exfil"] == []
+
+
+async def test_bad_scenario_data_is_a_config_error_naming_the_field(web: WebSandbox) -> None:
+    from agentsafe.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sandbox\.options\.sql / injections.*no such table: nope"):
+        await web.reset(scenario(sandbox={"options": {"sql": "DELETE FROM nope"}}))
+    with pytest.raises(ConfigError, match="no carrier 'sms'"):
+        await web.reset(scenario(injections=[{"id": "i", "carrier": "sms", "text": "x",
+                                              "goal": {"description": "x", "match": {"tool": "click"}}}]))
+    await web.reset(scenario())  # the sandbox is still usable
+    assert (await act(web, "goto", url="http://shop.example.test/staff")).ok

@@ -30,7 +30,6 @@ from agentsafe.sandbox.web_server import AppServer
 from agentsafe.sandbox.web_sites import AttackerSite, Received, parse_body, serve, sites_for
 from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
 
-SERVER_CARRIERS = {"review", "comment", "email", "issue", "page_text", "hidden_text", "popup"}
 VIEWPORT = {"width": 1280, "height": 900}
 
 
@@ -126,24 +125,26 @@ class WebSandbox:
             self._sites = sites_for(scenario)
         except ValueError as e:
             raise ConfigError(scenario.source_path or "", None, "injections", str(e)) from None
-        injections = []
-        for inj in scenario.injections:
-            if inj.carrier == "attacker_site":
-                continue
-            if inj.carrier not in SERVER_CARRIERS:
-                raise ConfigError(scenario.source_path or "", None, f"injections.{inj.id}.carrier",
-                                  f"the web sandbox has no carrier '{inj.carrier}'")
-            injections.append({"carrier": inj.carrier, "target": dict(inj.target), "text": render(inj)})
+        injections = [  # every carrier but attacker_site is placed by the app itself
+            {"carrier": inj.carrier, "target": dict(inj.target), "text": render(inj)}
+            for inj in scenario.injections if inj.carrier != "attacker_site"
+        ]
         self._events, self.egress, self.exfil, self.navigations = [], [], [], []
         self.dialogs, self._pending_dialogs = [], []
         self._hang.set()
         old, self._ctx, self._page, self._snap = self._ctx, None, None, None
         self._hang = anyio.Event()
         spare, self._spare = self._spare, None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._close_ctx, old)
-            tg.start_soon(self.server.reset, self._host, opts.get("sql"), injections)
-            tg.start_soon(self._use_context, spare)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._close_ctx, old)
+                tg.start_soon(self.server.reset, self._host, opts.get("sql"), injections)
+                tg.start_soon(self._use_context, spare)
+        except* ConfigError as eg:
+            e = eg.exceptions[0]
+            assert isinstance(e, ConfigError)
+            raise ConfigError(scenario.source_path or scenario.id, None,
+                              "sandbox.options.sql / injections", e.message) from None
         start = opts.get("start_url") or f"http://{self._host}/"
         await self._goto(start, record=False)
         # warm the next episode's context (never used before) while this episode runs

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import httpx
 
-from agentsafe.errors import SandboxError
+from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.paths import SANDBOXES_DIR
 
 SERVER_PY = SANDBOXES_DIR / "web" / "server.py"
@@ -111,6 +111,8 @@ class AppServer:
                                            headers=self._headers(host), json=body)
         except httpx.HTTPError as e:
             raise SandboxError(f"web app server unreachable ({action}): {e}") from e
+        if r.status_code == 400:  # the scenario's data was refused (bad SQL, unknown carrier)
+            raise ConfigError("", None, action, f"{host}: {r.json().get('error', r.text)}")
         if r.status_code != 200:
             raise SandboxError(f"web app server {action} on {host} failed: {r.text}")
         return r
