@@ -59,11 +59,12 @@ def _no_opts(spec: str, opts: dict[str, Any]) -> None:
 
 def _construct(spec: str, cls: type, model: str | None, opts: dict[str, Any]) -> Any:
     args = (model,) if model is not None else ()
+    name = getattr(cls, "__name__", str(cls))
     try:
         inspect.signature(cls).bind(*args, **opts)
-    except TypeError as e:
-        raise AgentSpecError(spec, f"bad options for {cls.__name__}: {e}") from None
-    return cls(*args, **opts)
+        return cls(*args, **opts)
+    except TypeError as e:  # an unknown option, also when forwarded through **kwargs
+        raise AgentSpecError(spec, f"bad options for {name}: {e}") from None
 
 
 def _python_agent(spec: str, target: str, opts: dict[str, Any]) -> Agent:
