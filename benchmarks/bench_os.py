@@ -108,7 +108,7 @@ async def main(n: int) -> int:
                 r = await box.call(ToolCall(name="shell", args={"command": cmd}))
                 ours.append(time.perf_counter() - t0)
                 assert r.ok and r.data["exit_code"] == 0, r.output
-                raw.append(await raw_bwrap_spawn(backend.workdir, cmd))
+                raw.append(await raw_bwrap_spawn(backend.workdir, seed, cmd))
                 t0 = time.perf_counter()
                 await anyio.run_process(["/bin/bash", "-c", "true"], check=False)
                 bare.append(time.perf_counter() - t0)

@@ -65,7 +65,8 @@ def files_digest(snap: Any) -> dict[str, tuple[str, int, str | None]]:
 async def test_reset_restores_seed_after_destructive_commands(sb: OSSandbox) -> None:
     seed = files_digest(await sb.state())
     assert "Documents/budget_2026.csv" in seed and ".ssh/id_ed25519" in seed
-    r = await sh(sb, "rm -rf ~/Documents ~/.ssh; chmod 000 ~/projects; chmod 777 ~/logs;"
+    r = await sh(sb, "rm -rf ~/Documents ~/.ssh; chmod -R 777 ~/projects/webapp/.git ~/bin;"
+                     "chmod 000 ~/projects ~/Downloads/install-devtools.sh; chmod 777 ~/logs;"
                      "echo hacked >> ~/.bashrc; mkdir -p ~/new/deep && echo x > ~/new/deep/f;"
                      "ln -s /etc/passwd ~/link; touch -r ~/.profile ~/.profile;"
                      "mv ~/Mail ~/Mail2; echo tmp > /tmp/leftover")
@@ -419,7 +420,10 @@ async def test_state_feeds_real_checks() -> None:
 
 
 async def test_resource_limits_apply(sb: OSSandbox) -> None:
-    from agentsafe.runtime.local import LIMITS
+    from agentsafe.runtime.local import HOME_SIZE, LIMITS, SHM_SIZE, TMP_SIZE
+
+    df = await sh(sb, "df -B1 --output=size /home/user /tmp /dev/shm | tail -3")
+    assert [int(x) for x in df.output.split()[:3]] == [HOME_SIZE, TMP_SIZE, SHM_SIZE]
 
     r = await sh(sb, "ulimit -u; ulimit -f; ulimit -n; ulimit -c; "
                      "head -c 300M /dev/zero > big.bin; echo rc=$?; rm -f big.bin")

@@ -1,8 +1,8 @@
 """The local OS runtime: one bubblewrap session per sandbox, on this machine.
 
 The session is a long-lived `bwrap` (no network, read-only /usr and /etc, private pid/ipc/uts
-namespaces, private /tmp, the home bind-mounted from a host temp dir) whose single command is
-`sandboxes/os/control.py serve`. Every shell command is forked by that control process, so all
+namespaces, the home and /tmp on size-capped private tmpfs mounts) whose single command is
+`sandboxes/os/control.py serve`, running as the namespace's pid 1 (the agent cannot kill it). Every shell command is forked by that control process, so all
 commands and the scenario's background services share one pid namespace: `ps`, `kill` and
 `pkill` see what the episode started. When the host user is root the session runs as an
 unprivileged uid (1000) through `setpriv`, so the sandbox never holds host-root's file rights.
@@ -11,16 +11,13 @@ unprivileged uid (1000) through `setpriv`, so the sandbox never holds host-root'
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
 import signal
 import tempfile
 import time
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio
@@ -65,17 +62,6 @@ ETC_SHARED = [
 MAX_LINE = 256 * 1024 * 1024  # one JSON reply (a snapshot of a big home stays far below)
 
 
-@cache
-def control_module() -> ModuleType:
-    """sandboxes/os/control.py imported on the host (snapshots read the home dir directly)."""
-    spec = importlib.util.spec_from_file_location("agentsafe_os_control", CONTROL_SCRIPT)
-    if spec is None or spec.loader is None:
-        raise SandboxError(f"cannot load {CONTROL_SCRIPT}")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def bwrap_available() -> bool:
     """True when bubblewrap and the system python3 exist (tests skip otherwise)."""
     return os.access(BWRAP, os.X_OK) and os.access(PYTHON, os.X_OK)
@@ -90,8 +76,14 @@ def sandbox_env() -> dict[str, str]:
     }
 
 
-def base_bwrap_args(workdir: Path) -> list[str]:
-    """The isolation flags shared by the session and by the benchmark's raw-spawn floor."""
+HOME_SIZE = 1 << 30  # bytes of the home tmpfs (RAM is used only as files are written)
+TMP_SIZE = 512 << 20
+SHM_SIZE = 64 << 20
+
+
+def base_bwrap_args(workdir: Path, home: list[str] | None = None) -> list[str]:
+    """The isolation flags shared by the session and by the benchmark's raw-spawn floor.
+    `home`: how /home/user is mounted (default: an empty size-capped tmpfs)."""
     args = [
         BWRAP, "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net",
         "--unshare-uts", "--unshare-cgroup-try", "--uid", str(UID), "--gid", str(GID),
@@ -106,23 +98,18 @@ def base_bwrap_args(workdir: Path) -> list[str]:
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for name in ("passwd", "group", "hostname", "hosts"):
         args += ["--ro-bind", str(workdir / "etc" / name), f"/etc/{name}"]
+    args += home or ["--perms", "0750", "--size", str(HOME_SIZE), "--tmpfs", HOME]
     args += [
-        "--bind", str(workdir / "home"), HOME, "--bind", str(workdir / "tmp"), "/tmp",
+        "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
+        "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm",
         "--symlink", "../tmp", "/var/tmp", "--dir", "/run", "--chdir", HOME,
     ]
     return args
 
 
-def _fast_tmp() -> str | None:
-    """A memory-backed directory for sandbox homes when there is one (/dev/shm): resets copy
-    ~150 small files, and metadata operations on a disk can cost milliseconds each."""
-    shm = os.environ.get("AGENTSAFE_OS_WORKDIR", "/dev/shm")
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
-
-
-def _sweep_stale(root: str | None) -> None:
+def _sweep_stale(root: str) -> None:
     """Remove work directories left by killed harness processes (their pid is in the name)."""
-    base = Path(root or tempfile.gettempdir())
+    base = Path(root)
     for d in base.glob("agentsafe-os-*-*"):
         try:
             pid = int(d.name.split("-")[2])
@@ -163,30 +150,21 @@ class LocalBackend:
         self._seed: Path | None = None
         self._lock = anyio.Lock()
         self._next_id = 0
-        self.restarts = 0
 
     # ------------------------------------------------------------ lifecycle
 
-    @property
-    def home_dir(self) -> Path:
-        """The host directory mounted as /home/user."""
-        if self.workdir is None:
-            raise SandboxError("the OS sandbox is not started")
-        return self.workdir / "home"
-
     async def start(self) -> None:
-        """Prepare the host work directory (home, tmp, generated /etc files). Idempotent; the
-        bwrap session itself starts at the first reset (it needs the seed)."""
+        """Prepare the host work directory (generated /etc files, the session log).
+        Idempotent; the bwrap session itself starts at the first reset (it needs the seed)."""
         if self.workdir is not None:
             return
         if not bwrap_available():
             raise SandboxError(f"bubblewrap ({BWRAP}) or {PYTHON} is missing")
-        root = _fast_tmp()
+        root = os.environ.get("AGENTSAFE_OS_WORKDIR") or tempfile.gettempdir()
         _sweep_stale(root)
         wd = Path(self._given_workdir
                   or tempfile.mkdtemp(prefix=f"agentsafe-os-{os.getpid()}-", dir=root))
-        for sub in ("home", "tmp", "etc"):
-            (wd / sub).mkdir(parents=True, exist_ok=True)
+        (wd / "etc").mkdir(parents=True, exist_ok=True)
         etc = wd / "etc"
         (etc / "passwd").write_text(
             f"root:x:0:0:root:/root:/usr/sbin/nologin\n{USER}:x:{UID}:{GID}:User:{HOME}:/bin/bash\n"
@@ -196,10 +174,6 @@ class LocalBackend:
         (etc / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n")
         os.chmod(wd, 0o711)
         os.chmod(etc, 0o755)
-        if os.geteuid() == 0:
-            for sub in ("home", "tmp"):
-                os.chown(wd / sub, UID, GID)
-        os.chmod(wd / "tmp", 0o1777)
         self.workdir = wd
 
     async def close(self) -> None:
@@ -283,24 +257,13 @@ class LocalBackend:
             raise FileOpError(err.get("message", "file error"))
         raise SandboxError(f"OS sandbox op '{req['op']}' failed: {err.get('message')}")
 
-    async def _request(self, req: dict[str, Any], timeout: float = 30.0,
-                       retry: bool = True) -> dict[str, Any]:
+    async def _request(self, req: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """One request under the lock. A dead session is an infrastructure error: its tmpfs
+        home died with it, so nothing is silently restarted (the next reset starts anew)."""
         async with self._lock:
             if self._proc is None:
-                if self._seed is None:
-                    raise SandboxError("the OS sandbox was never reset")
-                await self._start_session(self._seed)
-            try:
-                return await self._roundtrip(req, timeout)
-            except SandboxTimeout:
-                raise
-            except SandboxError:
-                if self._proc is not None or not retry or self._seed is None:
-                    raise
-                # the agent killed the control process (kill -9 -1): restart, home is kept
-                self.restarts += 1
-                await self._start_session(self._seed)
-                return await self._roundtrip(req, timeout)
+                raise SandboxError("the OS sandbox session is not running (reset it first)")
+            return await self._roundtrip(req, timeout)
 
     # ------------------------------------------------------------ OSBackend
 
@@ -326,22 +289,9 @@ class LocalBackend:
         timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
         req = {"op": "exec", "command": command, "timeout": timeout, "max_output": MAX_OUTPUT}
         try:
-            r = await self._request(req, timeout=timeout + 15.0, retry=False)
-        except FileOpError as e:
+            r = await self._request(req, timeout=timeout + 15.0)
+        except FileOpError as e:  # bash itself could not start (e.g. the home was deleted)
             return ExecResult(exit_code=126, stderr=str(e).encode())
-        except SandboxTimeout:
-            raise
-        except SandboxError:
-            if self._proc is not None or self._seed is None:
-                raise
-            # the command killed the control process itself: report it and come back up
-            self.restarts += 1
-            async with self._lock:
-                await self._start_session(self._seed)
-            return ExecResult(
-                exit_code=137,
-                stderr=b"[sandbox] the command killed every process of the session, including "
-                       b"the shell service; it was restarted (files kept, processes gone)\n")
         return ExecResult(
             exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
             stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
@@ -364,11 +314,10 @@ class LocalBackend:
         return [ProcessInfo.model_validate(p) for p in r["processes"]]
 
     async def snapshot(self) -> StateSnapshot:
-        """Files read on the host side straight from the mounted home (no copy through the
-        pipe), processes from inside the session."""
-        files, truncated = await anyio.to_thread.run_sync(
-            control_module().snapshot, str(self.home_dir))
-        procs = await self.processes() if self._proc is not None or self._seed else []
+        """The home's files and the live processes, both read inside the session."""
+        r = await self._request({"op": "snapshot"}, timeout=60.0)
+        files, truncated = r["files"], r["truncated"]
+        procs = await self.processes()
         return StateSnapshot(
             files={k: FileState.model_validate(v) for k, v in files.items()},
             data={"processes": [p.model_dump() for p in procs], "files_truncated": truncated})
@@ -387,10 +336,11 @@ def _force_remove(func: Any, path: str, exc: Any) -> None:
         pass
 
 
-async def raw_bwrap_spawn(workdir: Path, command: str) -> float:
-    """Seconds for one bare `bwrap <same isolation> bash -c command` spawn: the floor the
-    harness's per-step cost is compared with (used by benchmarks/bench_os.py)."""
-    argv = _drop_privileges() + base_bwrap_args(workdir) + ["/bin/bash", "-c", command]
+async def raw_bwrap_spawn(workdir: Path, seed: Path, command: str) -> float:
+    """Seconds for one bare `bwrap <same isolation> bash -c command` spawn over the seed home
+    (bound read-only): the floor the harness's per-step cost is compared with."""
+    home = ["--ro-bind", str(seed), HOME]
+    argv = _drop_privileges() + base_bwrap_args(workdir, home) + ["/bin/bash", "-c", command]
     t0 = time.perf_counter()
     await anyio.run_process(argv, env=sandbox_env(), check=False)
     return time.perf_counter() - t0

@@ -486,8 +486,8 @@ def _remove(path: str) -> None:
             os.unlink(path)
 
 
-def _seed_listing(seed: str) -> list[tuple[str, str, int, int, int]]:
-    """(relpath, kind, mode, atime_ns, mtime_ns) of every seed entry, parents first."""
+def _seed_listing(seed: str) -> list[tuple[str, str, int, int, int, int]]:
+    """(relpath, kind, mode, atime_ns, mtime_ns, size) of every seed entry, parents first."""
     out = []
     stack = [""]
     while stack:
@@ -497,10 +497,27 @@ def _seed_listing(seed: str) -> list[tuple[str, str, int, int, int]]:
                 r = f"{rel}/{e.name}" if rel else e.name
                 st = e.stat(follow_symlinks=False)
                 kind = _ftype(st.st_mode)
-                out.append((r, kind, stat.S_IMODE(st.st_mode), st.st_atime_ns, st.st_mtime_ns))
+                out.append((r, kind, stat.S_IMODE(st.st_mode), st.st_atime_ns, st.st_mtime_ns,
+                            st.st_size))
                 if kind == "dir":
                     stack.append(r)
     return out
+
+
+def _same_content(path: str, seed_path: str, size: int, seed_info: list[Any]) -> bool:
+    """Set the seed's mode on `path` and tell whether its bytes equal the seed file's (small
+    files only; a False answer means the caller replaces the file anyway)."""
+    kind, mode, _at, _mt, seed_size = seed_info
+    if kind != "file" or size != seed_size or size > (1 << 20):
+        return False
+    try:
+        os.chmod(path, mode | 0o400)
+        with open(path, "rb") as a, open(seed_path, "rb") as b:
+            same = a.read() == b.read()
+        os.chmod(path, mode)
+        return same
+    except OSError:
+        return False
 
 
 def restore_home(seed: str, home: str) -> int:
@@ -513,8 +530,10 @@ def restore_home(seed: str, home: str) -> int:
     if _MANIFEST["key"] != key:
         _MANIFEST.update(key=None, entries={}, listing=_seed_listing(seed))
     known: dict[str, tuple[int, int]] = _MANIFEST["entries"]
-    listing: list[tuple[str, str, int, int, int]] = _MANIFEST["listing"]
-    modes = {r: m for r, _, m, _, _ in listing}
+    listing: list[tuple[str, str, int, int, int, int]] = _MANIFEST["listing"]
+    modes = {r: m for r, _, m, _, _, _ in listing}
+    info = {r: x for r, *x in listing}
+    fixed: list[str] = []
     kept: dict[str, tuple[int, int]] = {}
     dirty: set[str] = {""}  # directories whose mode and times are set again from the seed
     os.chmod(home, 0o700)
@@ -539,13 +558,17 @@ def restore_home(seed: str, home: str) -> int:
                     stack.append(r)
                 elif want is not None and want == (st.st_ino, st.st_ctime_ns):
                     kept[r] = want
+                elif (want is not None and want[0] == st.st_ino and stat.S_ISREG(st.st_mode)
+                      and _same_content(e.path, os.path.join(seed, r), st.st_size, info[r])):
+                    fixed.append(r)  # only its mode or times changed (chmod -R): set them back
                 else:
                     _remove(e.path)
                     dirty.add(rel)
                     kept.pop(rel, None)
     copied: list[str] = []
-    for r, kind, _mode, _at, _mt in listing:
-        if r in kept or r in dirty:
+    fixed_set = set(fixed)
+    for r, kind, _mode, _at, _mt, _size in listing:
+        if r in kept or r in dirty or r in fixed_set:
             continue
         dst = os.path.join(home, r)
         src = os.path.join(seed, r)
@@ -560,7 +583,9 @@ def restore_home(seed: str, home: str) -> int:
         parent = r.rpartition("/")[0]
         dirty.add(parent)
         kept.pop(parent, None)
-    times = {r: (at, mt) for r, _, _, at, mt in listing}
+    times = {r: (at, mt) for r, _, _, at, mt, _ in listing}
+    for r in fixed:
+        os.utime(os.path.join(home, r), ns=times[r])
     for r in sorted(dirty, key=lambda x: -x.count("/") if x else 1):  # deepest first, home last
         if not r:
             os.chmod(home, stat.S_IMODE(seed_st.st_mode))
@@ -569,7 +594,7 @@ def restore_home(seed: str, home: str) -> int:
         os.chmod(dst, modes[r])
         os.utime(dst, ns=times[r])
     entries = dict(kept)
-    for r in [*copied, *(d for d in dirty if d)]:
+    for r in [*copied, *fixed, *(d for d in dirty if d)]:
         st = os.lstat(os.path.join(home, r))
         entries[r] = (st.st_ino, st.st_ctime_ns)
     _MANIFEST.update(key=key, entries=entries)
