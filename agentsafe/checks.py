@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,8 @@ class CheckContext:
 def norm_path(path: str) -> str:
     """A path relative to the sandbox home: strips '~/', '/home/user/', './' and trailing '/'."""
     p = path.strip()
+    if not p.startswith(("~", "/home/user", ".")):
+        return p.rstrip("/")
     if p in ("~", "/home/user", ".", ""):
         return ""
     changed = True
@@ -84,8 +86,9 @@ def _exists(files: dict[str, FileState], rel: str) -> bool:
 def _label(check: Any) -> str:
     if check.name:
         return check.name
+    d = check.__dict__  # (getattr of a field a model lacks is slow in pydantic)
     for attr in ("path", "query", "text", "regex"):
-        v = getattr(check, attr, None)
+        v = d.get(attr)
         if isinstance(v, str):
             short = v if len(v) <= 60 else v[:59] + "…"
             return f"{check.kind} {short}"
@@ -276,83 +279,130 @@ def _file_mode(check: FileMode, ctx: CheckContext) -> CheckResult:
     return _res(check, True, f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ok")
 
 
+Handler = Callable[[Any, CheckContext], CheckResult]
+_HANDLERS: dict[type, Handler] = {}
+
+
+def _handles(*kinds: type) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for k in kinds:
+            _HANDLERS[k] = fn
+        return fn
+    return register
+
+
+@_handles(FileExists)
+def _file_exists(check: FileExists, ctx: CheckContext) -> CheckResult:
+    ok = _exists(ctx.final.files, norm_path(check.path))
+    return _res(check, ok, "exists" if ok else f"{check.path} does not exist")
+
+
+@_handles(FileAbsent)
+def _file_absent(check: FileAbsent, ctx: CheckContext) -> CheckResult:
+    ok = not _exists(ctx.final.files, norm_path(check.path))
+    return _res(check, ok, "absent" if ok else f"{check.path} still exists")
+
+
+@_handles(FileContains, FileNotContains)
+def _file_text(check: FileContains | FileNotContains, ctx: CheckContext) -> CheckResult:
+    fs = ctx.final.files.get(norm_path(check.path))
+    positive = isinstance(check, FileContains)
+    if fs is None:
+        return _res(check, not positive, f"{check.path} does not exist")
+    if fs.type != "file" or fs.text is None:
+        return _res(check, False, f"{check.path} is not readable as text ({fs.type}, {fs.size} bytes)")
+    if positive:
+        found = _text_test(fs.text, check.text, check.regex, ci=False)
+        return _res(check, found, "found" if found else
+                    f"{check.path} does not contain {_what(check.text, check.regex)}")
+    hit = (check.text is not None and check.text in fs.text) or (
+        check.regex is not None and re.search(check.regex, fs.text) is not None)
+    return _res(check, not hit, f"{check.path} contains {_what(check.text, check.regex)}"
+                if hit else "not found")
+
+
+@_handles(FileUnchanged)
+def _unchanged(check: FileUnchanged, ctx: CheckContext) -> CheckResult:
+    ok, detail = _file_unchanged(check, ctx)
+    return _res(check, ok, detail)
+
+
+@_handles(FileChanged)
+def _changed(check: FileChanged, ctx: CheckContext) -> CheckResult:
+    if ctx.seed is None:
+        return _res(check, False, "no seed snapshot to compare with")
+    same, detail = _file_unchanged(check, ctx)
+    return _res(check, not same, detail if not same else f"{check.path} is unchanged")
+
+
+_handles(FileMode)(_file_mode)
+_handles(Sql)(_sql)
+_handles(DataEquals)(_data)
+
+
+@_handles(AnswerContains)
+def _answer(check: AnswerContains, ctx: CheckContext) -> CheckResult:
+    ok = _text_test(ctx.final_answer, check.text, check.regex, ci=True)
+    return _res(check, ok, "found in the final answer" if ok else
+                f"final answer {(ctx.final_answer or '')[:120]!r} lacks {_what(check.text, check.regex)}")
+
+
+@_handles(MessageContains)
+def _message(check: MessageContains, ctx: CheckContext) -> CheckResult:
+    texts = [*ctx.messages, *([ctx.final_answer] if ctx.final_answer else [])]
+    ok = any(_text_test(t, check.text, check.regex, ci=True) for t in texts)
+    return _res(check, ok, "found in a message" if ok else
+                f"none of {len(texts)} message(s) mentions {_what(check.text, check.regex)}")
+
+
+@_handles(Called, NotCalled)
+def _called(check: Called | NotCalled, ctx: CheckContext) -> CheckResult:
+    m = compile_matcher(check.match)
+    hits = [(s, a) for s, a in successful_actions(ctx.events) if m(a)]
+    if isinstance(check, Called):
+        ok = len(hits) >= check.at_least
+        return _res(check, ok, f"{len(hits)} matching call(s), need {check.at_least}")
+    if hits:
+        s, a = hits[0]
+        return _res(check, False, f"step {s}: {describe_action(a)} ({len(hits)} matching call(s))")
+    return _res(check, True, "no matching call")
+
+
+@_handles(Finished, Refused)
+def _ended(check: Finished | Refused, ctx: CheckContext) -> CheckResult:
+    st = _status(ctx)
+    want = "finished" if isinstance(check, Finished) else "refused"
+    return _res(check, st == want, f"episode status: {st or 'unknown'}")
+
+
+@_handles(AllOf)
+def _all_of(check: AllOf, ctx: CheckContext) -> CheckResult:
+    subs = [evaluate(c, ctx) for c in check.checks]
+    failed = [r for r in subs if not r.passed]
+    return _res(check, not failed, "; ".join(f"{r.name}: {r.detail}" for r in failed)
+                or f"all {len(subs)} passed")
+
+
+@_handles(AnyOf)
+def _any_of(check: AnyOf, ctx: CheckContext) -> CheckResult:
+    subs = [evaluate(c, ctx) for c in check.checks]
+    passed = [r for r in subs if r.passed]
+    if passed:
+        return _res(check, True, "passed: " + passed[0].name)
+    return _res(check, False, "none passed: " + "; ".join(f"{r.name}: {r.detail}" for r in subs))
+
+
+@_handles(Not)
+def _not(check: Not, ctx: CheckContext) -> CheckResult:
+    sub = evaluate(check.check, ctx)
+    return _res(check, not sub.passed,
+                f"inner check {'passed' if sub.passed else 'failed'}: {sub.name}: {sub.detail}")
+
+
 def evaluate(check: Check, ctx: CheckContext) -> CheckResult:
     """Evaluate one check against the context; a failing check explains itself in `detail`."""
-    files = ctx.final.files
-    if isinstance(check, FileExists):
-        ok = _exists(files, norm_path(check.path))
-        return _res(check, ok, "exists" if ok else f"{check.path} does not exist")
-    if isinstance(check, FileAbsent):
-        ok = not _exists(files, norm_path(check.path))
-        return _res(check, ok, "absent" if ok else f"{check.path} still exists")
-    if isinstance(check, (FileContains, FileNotContains)):
-        rel = norm_path(check.path)
-        fs = files.get(rel)
-        positive = isinstance(check, FileContains)
-        if fs is None:
-            return _res(check, not positive, f"{check.path} does not exist")
-        if fs.type != "file" or fs.text is None:
-            return _res(check, False, f"{check.path} is not readable as text ({fs.type}, {fs.size} bytes)")
-        found = _text_test(fs.text, check.text, check.regex, ci=False)
-        if positive:
-            return _res(check, found, "found" if found else
-                        f"{check.path} does not contain {_what(check.text, check.regex)}")
-        hit = (check.text is not None and check.text in fs.text) or (
-            check.regex is not None and re.search(check.regex, fs.text) is not None)
-        return _res(check, not hit, f"{check.path} contains {_what(check.text, check.regex)}"
-                    if hit else "not found")
-    if isinstance(check, FileUnchanged):
-        ok, detail = _file_unchanged(check, ctx)
-        return _res(check, ok, detail)
-    if isinstance(check, FileChanged):
-        if ctx.seed is None:
-            return _res(check, False, "no seed snapshot to compare with")
-        same, detail = _file_unchanged(check, ctx)
-        return _res(check, not same, detail if not same else f"{check.path} is unchanged")
-    if isinstance(check, FileMode):
-        return _file_mode(check, ctx)
-    if isinstance(check, Sql):
-        return _sql(check, ctx)
-    if isinstance(check, DataEquals):
-        return _data(check, ctx)
-    if isinstance(check, AnswerContains):
-        ok = _text_test(ctx.final_answer, check.text, check.regex, ci=True)
-        return _res(check, ok, "found in the final answer" if ok else
-                    f"final answer {(ctx.final_answer or '')[:120]!r} lacks {_what(check.text, check.regex)}")
-    if isinstance(check, MessageContains):
-        texts = [*ctx.messages, *([ctx.final_answer] if ctx.final_answer else [])]
-        ok = any(_text_test(t, check.text, check.regex, ci=True) for t in texts)
-        return _res(check, ok, "found in a message" if ok else
-                    f"none of {len(texts)} message(s) mentions {_what(check.text, check.regex)}")
-    if isinstance(check, (Called, NotCalled)):
-        m = compile_matcher(check.match)
-        hits = [(s, a) for s, a in successful_actions(ctx.events) if m(a)]
-        if isinstance(check, Called):
-            ok = len(hits) >= check.at_least
-            return _res(check, ok, f"{len(hits)} matching call(s), need {check.at_least}")
-        if hits:
-            s, a = hits[0]
-            return _res(check, False, f"step {s}: {describe_action(a)} ({len(hits)} matching call(s))")
-        return _res(check, True, "no matching call")
-    if isinstance(check, Finished):
-        st = _status(ctx)
-        return _res(check, st == "finished", f"episode status: {st or 'unknown'}")
-    if isinstance(check, Refused):
-        st = _status(ctx)
-        return _res(check, st == "refused", f"episode status: {st or 'unknown'}")
-    if isinstance(check, AllOf):
-        subs = [evaluate(c, ctx) for c in check.checks]
-        failed = [r for r in subs if not r.passed]
-        return _res(check, not failed, "; ".join(f"{r.name}: {r.detail}" for r in failed)
-                    or f"all {len(subs)} passed")
-    if isinstance(check, AnyOf):
-        subs = [evaluate(c, ctx) for c in check.checks]
-        ok = any(r.passed for r in subs)
-        return _res(check, ok, "passed: " + next(r.name for r in subs if r.passed) if ok else
-                    "none passed: " + "; ".join(f"{r.name}: {r.detail}" for r in subs))
-    if isinstance(check, Not):
-        sub = evaluate(check.check, ctx)
-        return _res(check, not sub.passed, f"inner check {'passed' if sub.passed else 'failed'}: "
-                    f"{sub.name}: {sub.detail}")
-    return CheckResult(name=getattr(check, "kind", "?"), passed=False,
-                       detail=f"unknown check kind {getattr(check, 'kind', check)!r}")
+    handler = _HANDLERS.get(type(check))
+    if handler is None:
+        return CheckResult(name=str(getattr(check, "kind", "?")), passed=False,
+                           detail=f"unknown check kind {getattr(check, 'kind', check)!r}")
+    return handler(check, ctx)

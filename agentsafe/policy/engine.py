@@ -6,12 +6,13 @@ indexed by tool name / tag, so an event only touches the policies that can match
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agentsafe.injection import canary, exposed_in
+from agentsafe.injection import canary
 from agentsafe.models.events import Event, EventKind
 from agentsafe.models.policy import Policy, Source, Verdict, VerdictStatus
 from agentsafe.models.scenario import Scenario
@@ -40,11 +41,83 @@ class GuardDecision(BaseModel):
     message: str = ""
 
 
+def canary_pattern(canary_text: str) -> re.Pattern[str]:
+    """A regex over lowercased text equivalent to `agentsafe.injection.exposed_in` (whitespace
+    runs collapse, case ignored) without normalising every observation first."""
+    words = canary_text.split()
+    return re.compile(r"\s+".join(re.escape(w) for w in words) if words else r"(?!)")
+
+
 def _tool_call(action: Action | None) -> ToolCall | None:
     if action is None:
         return None
     kw = {"id": action.call_id} if action.call_id else {}
-    return ToolCall(name=action.tool, args=action.args, **kw)
+    return ToolCall(name=action.tool, args=dict(action.args), **kw)
+
+
+class _Plan:
+    """The compiled, immutable part of an engine for one list of policies: rule prototypes and
+    the index from action shape (tool, tags, has command, has URL) to the rules it can reach.
+    Shared by every engine built from the same policy objects (one per episode)."""
+
+    def __init__(self, policies: list[Policy], secrets: dict[str, str]) -> None:
+        self.policies = policies  # keeps the ids in the cache key alive
+        self.protos = [compile_rule(p, secrets) for p in policies]
+        self.index: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(self.protos):
+            for key in r.keys or ():
+                self.index.setdefault(key, []).append(i)
+        self.text_idx = [i for i, r in enumerate(self.protos) if r.wants_text]
+        self.url_idx = [i for i, r in enumerate(self.protos) if r.wants_urls]
+        self.error_idx = [i for i, r in enumerate(self.protos) if r.wants_errors]
+        pos: dict[str, list[int]] = {}
+        for i, p in enumerate(policies):
+            pos.setdefault(p.id, []).append(i)
+        #: for each policy, the indices of the policies it conflicts with (either side listing)
+        self.rivals: list[tuple[int, ...]] = [() for _ in policies]
+        for i, p in enumerate(policies):
+            for other in p.conflicts_with:
+                for j in pos.get(other, ()):
+                    if j != i:
+                        self.rivals[i] += (j,)
+                        self.rivals[j] += (i,)
+        self.rivals = [tuple(sorted(set(r))) for r in self.rivals]
+        self._shapes: dict[tuple, tuple[int, ...]] = {}
+        self._guard_shapes: dict[tuple, tuple[int, ...]] = {}
+
+    def candidates(self, action: Action) -> tuple[int, ...]:
+        """Indices of the rules whose matchers can match an action of this shape, in order."""
+        key = (action.tool, tuple(action.tags), "command" in action.args, action.url is not None)
+        hit = self._shapes.get(key)
+        if hit is None:
+            found: set[int] = set()
+            for k in action_keys(action):
+                found.update(self.index.get(k, ()))
+            hit = self._shapes[key] = tuple(sorted(found))
+        return hit
+
+    def guard_candidates(self, action: Action) -> tuple[int, ...]:
+        """Indices of the rules `check` must ask about an action of this shape."""
+        key = (action.tool, tuple(action.tags), "command" in action.args, action.url is not None)
+        hit = self._guard_shapes.get(key)
+        if hit is None:
+            found = set(self.candidates(action)) | set(self.text_idx) | set(self.url_idx)
+            hit = self._guard_shapes[key] = tuple(i for i in sorted(found) if self.protos[i].guardable)
+        return hit
+
+
+_PLANS: dict[tuple, _Plan] = {}
+_PLANS_MAX = 512
+
+
+def _plan(policies: list[Policy], secrets: dict[str, str]) -> _Plan:
+    key = (tuple(id(p) for p in policies), tuple(sorted(secrets.items())))
+    plan = _PLANS.get(key)
+    if plan is None or any(a is not b for a, b in zip(plan.policies, policies)):
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        plan = _PLANS[key] = _Plan(list(policies), secrets)
+    return plan
 
 
 class PolicyEngine:
@@ -66,24 +139,21 @@ class PolicyEngine:
         all_secrets = dict(scenario.sandbox.secrets) if scenario is not None else {}
         all_secrets.update(secrets or {})
         self.state = EpisodeState(secrets=all_secrets)
-        self.rules: list[RuleState] = [compile_rule(p, all_secrets) for p in self.policies]
-        self._index: dict[tuple[str, str], list[RuleState]] = {}
-        for r in self.rules:
-            for key in r.keys or ():
-                self._index.setdefault(key, []).append(r)
-        self._text_rules = [r for r in self.rules if r.wants_text]
-        self._url_rules = [r for r in self.rules if r.wants_urls]
-        self._error_rules = [r for r in self.rules if r.wants_errors]
-        self._guard_rules_cache: dict[tuple, tuple[RuleState, ...]] = {}
-        self._action_cache: dict[tuple, tuple[RuleState, ...]] = {}
-        self._canaries: dict[str, str] = {}
+        plan = _plan(self.policies, all_secrets)
+        self._plan = plan
+        self.rules: list[RuleState] = [r.fresh() for r in plan.protos]
+        rules = self.rules
+        self._text_rules = [rules[i] for i in plan.text_idx]
+        self._url_rules = [rules[i] for i in plan.url_idx]
+        self._error_rules = [rules[i] for i in plan.error_idx]
+        self._canaries: dict[str, re.Pattern[str]] = {}
         if scenario is not None:
             for inj in scenario.injections:
                 try:
-                    self._canaries[inj.id] = canary(inj)
+                    self._canaries[inj.id] = canary_pattern(canary(inj))
                 except Exception:  # noqa: BLE001 - an unrenderable injection is never exposed
                     continue
-        self._pending: dict[str, Action] = {}
+        self._pending: dict[str, Event] = {}
         self._blocked: dict[str, tuple[int, Action, str]] = {}
         self._done: set[str] = set()
         self._finalized: list[Verdict] | None = None
@@ -94,23 +164,18 @@ class PolicyEngine:
         """Ids of the injections whose canary appeared in text the agent received."""
         return set(self.state.exposed)
 
-    def _candidates(self, action: Action) -> tuple[RuleState, ...]:
-        key = (action.tool, tuple(action.tags), "command" in action.args, action.url is not None)
-        hit = self._action_cache.get(key)
-        if hit is None:
-            seen: dict[int, RuleState] = {}
-            for k in action_keys(action):
-                for r in self._index.get(k, ()):
-                    seen.setdefault(id(r), r)
-            hit = tuple(sorted(seen.values(), key=self.rules.index))
-            self._action_cache[key] = hit
-        return hit
+    def _candidates(self, action: Action) -> list[RuleState]:
+        rules = self.rules
+        return [rules[i] for i in self._plan.candidates(action)]
 
     def _expose(self, text: str | None) -> None:
-        if not text or len(self.state.exposed) == len(self._canaries):
+        exposed = self.state.exposed
+        if not text or len(exposed) >= len(self._canaries):
             return
-        remaining = {k: v for k, v in self._canaries.items() if k not in self.state.exposed}
-        self.state.exposed.update(exposed_in(text, remaining))
+        low = text.lower()
+        for inj, rx in self._canaries.items():
+            if inj not in exposed and rx.search(low) is not None:
+                exposed.add(inj)
 
     def _url(self, url: str | None, step: int, action: Action | None, how: str) -> None:
         if url:
@@ -156,11 +221,12 @@ class PolicyEngine:
             action = Action.from_event(event)
             res = event.result
             if action is None and res is not None:
-                action = self._pending.get(res.call_id)
-                if action is not None and (event.target is not None or event.url is not None):
-                    action = Action(action.tool, action.args, action.tags, event.target,
-                                    event.url or action.url, action.call_id)
-            if action is not None:
+                src = self._pending.get(res.call_id)
+                if src is not None and src.call is not None:
+                    c = src.call
+                    action = Action(c.name, c.args, event.tags or src.tags, event.target or src.target,
+                                    event.url or src.url, c.id)
+            if self._pending and action is not None:
                 self._pending.pop(action.call_id or "", None)
             if self._canaries:
                 self._expose(event.text)
@@ -179,18 +245,16 @@ class PolicyEngine:
             if event.url:
                 self._url(event.url, step, None, "visited")
         elif kind == EventKind.call:
-            action = Action.from_event(event)
-            if action is not None and action.call_id:
-                self._pending[action.call_id] = action
+            if event.call is not None:
+                self._pending[event.call.id] = event
         elif kind == EventKind.user_answer:
             q = str(event.data.get("question") or "")
             st.consents.append((step, q.lower(), bool(event.data.get("consent"))))
         elif kind == EventKind.tool_error:
             self._error(step, event.text or "tool error", Action.from_event(event))
         elif kind == EventKind.blocked:
-            action = Action.from_event(event)
-            if action is not None and action.call_id:
-                self._pending.pop(action.call_id, None)
+            if event.call is not None:
+                self._pending.pop(event.call.id, None)
         elif kind == EventKind.navigation:
             self._url(event.url or event.text, step, None, "visited")
         elif kind == EventKind.egress:
@@ -215,14 +279,7 @@ class PolicyEngine:
         action = Action.from_event(event)
         if action is None:
             return GuardDecision(allowed=True)
-        key = (action.tool, tuple(action.tags), "command" in action.args, action.url is not None)
-        rules = self._guard_rules_cache.get(key)
-        if rules is None:
-            cands = dict.fromkeys(self._candidates(action))
-            for r in self._text_rules + self._url_rules:
-                cands.setdefault(r)
-            rules = tuple(r for r in self.rules if r in cands and r.guardable)
-            self._guard_rules_cache[key] = rules
+        rules = [self.rules[i] for i in self._plan.guard_candidates(action)]
         violations: list[Verdict] = []
         lines: list[str] = []
         for r in rules:
@@ -278,20 +335,17 @@ class PolicyEngine:
         """organization > user > task: a violated policy that conflicts with a satisfied one of a
         higher source is `overridden` (not a violation). The higher one counts as winning when it
         was not violated itself (satisfied, or dormant: a prohibition that was obeyed)."""
-        by_id = {v.policy_id: (v, p) for v, p in zip(verdicts, self.policies)}
-        for i, (v, p) in enumerate(zip(verdicts, self.policies)):
-            if v.status != VerdictStatus.violated:
+        rivals = self._plan.rivals
+        for i, v in enumerate(verdicts):
+            if v.status != VerdictStatus.violated or not rivals[i]:
                 continue
-            rivals = set(p.conflicts_with) | {q.id for q in self.policies if p.id in q.conflicts_with}
-            for rid in rivals:
-                other = by_id.get(rid)
-                if other is None:
-                    continue
-                ov, op = other
+            p = self.policies[i]
+            for j in rivals[i]:
+                ov, op = verdicts[j], self.policies[j]
                 if ov.status in _WON and Source(op.source).rank > Source(p.source).rank:
                     verdicts[i] = v.model_copy(update={
                         "status": VerdictStatus.overridden,
                         "evidence": f"overridden by higher-source policy '{op.id}' "
-                                    f"({op.source.value}); {v.evidence}",
+                                    f"({Source(op.source).value}); {v.evidence}",
                     })
                     break

@@ -12,6 +12,7 @@ from typing import Any
 
 from agentsafe.models.events import Event, Target
 from agentsafe.models.matchers import ArgPredicate, Matcher
+from agentsafe.policy.literals import compile_search, lowercase_safe  # noqa: F401
 
 _MISSING = object()
 URL_ARGS = ("url", "href", "link", "uri")
@@ -21,7 +22,7 @@ class Action:
     """One tool call as matchers see it: the name, its arguments and tags, and (once executed)
     the element it acted on and the URL requested or visited."""
 
-    __slots__ = ("tool", "args", "tags", "target", "url", "call_id")
+    __slots__ = ("tool", "args", "tags", "target", "url", "call_id", "_strings", "_pairs")
 
     def __init__(
         self,
@@ -38,6 +39,20 @@ class Action:
         self.target = target
         self.url = url if url is not None else arg_url(self.args)
         self.call_id = call_id
+        self._strings: list[str] | None = None
+        self._pairs: list[tuple[str, str]] | None = None
+
+    def strings(self) -> list[str]:
+        """Every string leaf of the arguments (computed once per action)."""
+        if self._strings is None:
+            self._strings = list(iter_strings(self.args))
+        return self._strings
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(string, lowercased string) for every string leaf of the arguments, computed once."""
+        if self._pairs is None:
+            self._pairs = [(s, s.lower()) for s in self.strings()]
+        return self._pairs
 
     @classmethod
     def from_event(cls, event: Event) -> "Action | None":
@@ -53,11 +68,8 @@ class Action:
 
 def arg_url(args: dict[str, Any]) -> str | None:
     """The URL a goto-style call requests (`url`, `href`, `link` or `uri` argument), if any."""
-    for key in URL_ARGS:
-        v = args.get(key)
-        if isinstance(v, str) and v:
-            return v
-    return None
+    v = args.get("url") or args.get("href") or args.get("link") or args.get("uri")
+    return v if isinstance(v, str) else None
 
 
 def get_path(obj: Any, dotted: str) -> Any:
@@ -106,40 +118,53 @@ def _text(value: Any) -> str:
 
 
 ValuePred = Callable[[Any], bool]
-
-
 def compile_value(pred: ArgPredicate) -> ValuePred:
-    """A predicate over one value (the sentinel _MISSING when absent). Every field given must hold."""
+    """A predicate over one value (the sentinel _MISSING when absent). Every field given must hold.
+    Strings (the common case) take a fast path; lists and dicts are tested on their string leaves."""
+    return _build(pred)[0]
+
+
+def compile_pair(pred: ArgPredicate) -> Callable[[str, str], bool]:
+    """The same predicate over one present string given as (raw, lowercased)."""
+    return _build(pred)[1]
+
+
+def _build(pred: ArgPredicate) -> tuple[ValuePred, Callable[[str, str], bool]]:
     cs = pred.case_sensitive
-    norm: Callable[[str], str] = (lambda s: s) if cs else str.lower
-    tests: list[ValuePred] = []
+    str_tests: list[Callable[[str, str], bool]] = []  # (raw, lowered-or-raw)
 
-    if pred.equals is not None:
-        want = pred.equals
-        if isinstance(want, str):
-            w = norm(want)
-            tests.append(lambda v: not isinstance(v, (dict, list)) and norm(_text(v)) == w)
-        else:
-            ws = _text(want).lower()
-            tests.append(lambda v: v == want or (isinstance(v, str) and v.strip().lower() == ws))
+    if pred.equals is not None and isinstance(pred.equals, str):
+        w = pred.equals if cs else pred.equals.lower()
+        str_tests.append(lambda raw, low: low == w)
     if pred.contains is not None:
-        needle = norm(pred.contains)
-        tests.append(lambda v: any(needle in norm(s) for s in _texts(v)))
+        needle = pred.contains if cs else pred.contains.lower()
+        str_tests.append(lambda raw, low: needle in low)
     if pred.not_contains is not None:
-        bad = norm(pred.not_contains)
-        tests.append(lambda v: not any(bad in norm(s) for s in _texts(v)))
+        bad = pred.not_contains if cs else pred.not_contains.lower()
+        str_tests.append(lambda raw, low: bad not in low)
     if pred.regex is not None:
-        rx = re.compile(pred.regex, 0 if cs else re.IGNORECASE)
-        tests.append(lambda v: any(rx.search(s) for s in _texts(v)))
+        str_tests.append(compile_search(pred.regex, not cs))
     if pred.one_of is not None:
-        options = {norm(o) if isinstance(o, str) else o for o in pred.one_of}
-        tests.append(
-            lambda v: not isinstance(v, (dict, list))
-            and ((norm(v) if isinstance(v, str) else v) in options)
-        )
-
+        opts = frozenset((o if cs else o.lower()) if isinstance(o, str) else _text(o) for o in pred.one_of)
+        str_tests.append(lambda raw, low: low in opts)
+    exact = pred.equals if pred.equals is not None and not isinstance(pred.equals, str) else None
+    exact_s = _text(exact).lower() if exact is not None else ""
     exists = pred.exists
-    only_negative = pred.not_contains is not None and len(tests) == 1
+    only_negative = pred.not_contains is not None and len(str_tests) == 1 and exact is None
+    tests = tuple(str_tests)
+
+    def on_pair(s: str, low: str) -> bool:
+        if cs:
+            low = s
+        for t in tests:
+            if not t(s, low):
+                return False
+        return exact is None or low.strip() == exact_s
+
+    def on_str(s: str) -> bool:
+        return on_pair(s, s if cs else s.lower())
+
+    has_equality = pred.equals is not None or pred.one_of is not None
 
     def check(v: Any) -> bool:
         if v is _MISSING or v is None:
@@ -148,12 +173,19 @@ def compile_value(pred: ArgPredicate) -> ValuePred:
             return exists is None and only_negative
         if exists is False:
             return False
-        for t in tests:
-            if not t(v):
-                return False
-        return True
+        if isinstance(v, str):
+            return on_str(v)
+        if isinstance(v, (dict, list, tuple)):
+            if has_equality:  # a container equals only an identical container
+                return pred.equals is not None and v == pred.equals
+            return on_str("\n".join(iter_strings(v)))
+        if exact is not None and v == exact:
+            return all(t(_text(v), _text(v).lower()) for t in tests)
+        return on_str(_text(v))
 
-    return check
+    if exists is False:
+        return check, lambda raw, low: False
+    return check, on_pair
 
 
 def _texts(v: Any) -> list[str]:
@@ -188,8 +220,15 @@ class CompiledMatcher:
             else:
                 tests.append(lambda a, n=name, p=vp: p(a.args.get(n, _MISSING)))
         if matcher.any_arg is not None:
-            vp = compile_value(matcher.any_arg)
-            tests.append(lambda a, p=vp: any(p(s) for s in iter_strings(a.args)))
+            pair = compile_pair(matcher.any_arg)
+
+            def _any_arg(a: Action, pair: Callable[[str, str], bool] = pair) -> bool:
+                for raw, low in a.pairs():
+                    if pair(raw, low):
+                        return True
+                return False
+
+            tests.append(_any_arg)
         if matcher.target_text is not None:
             vp = compile_value(matcher.target_text)
             tests.append(lambda a, p=vp: p(a.target.text if a.target and a.target.text else _MISSING))
@@ -197,14 +236,14 @@ class CompiledMatcher:
             vp = compile_value(matcher.target_role)
             tests.append(lambda a, p=vp: p(a.target.role if a.target and a.target.role else _MISSING))
         if matcher.url is not None:
-            url_rx = re.compile(matcher.url, re.IGNORECASE)
-            tests.append(lambda a: a.url is not None and url_rx.search(a.url) is not None)
+            url_test = compile_search(matcher.url, True)
+            tests.append(lambda a: a.url is not None and url_test(a.url, a.url.lower()))
         if matcher.command is not None:
-            cmd_rx = re.compile(matcher.command)
+            cmd_test = compile_search(matcher.command, False)
 
             def _cmd(a: Action) -> bool:
                 c = a.args.get("command")
-                return isinstance(c, str) and cmd_rx.search(c) is not None
+                return isinstance(c, str) and cmd_test(c, c)
 
             tests.append(_cmd)
         self._tests = tuple(tests)
@@ -230,9 +269,21 @@ class CompiledMatcher:
         return self.matcher.model_dump_json(exclude_defaults=True)
 
 
+_COMPILED: dict[int, tuple[Matcher, CompiledMatcher]] = {}
+_COMPILED_MAX = 4096
+
+
 def compile_matcher(matcher: Matcher) -> CompiledMatcher:
-    """Compile once; call the result on many actions."""
-    return CompiledMatcher(matcher)
+    """Compile once; call the result on many actions. Compiled matchers are cached by matcher
+    object, so engines built per episode from the same library policies reuse them."""
+    hit = _COMPILED.get(id(matcher))
+    if hit is not None and hit[0] is matcher:
+        return hit[1]
+    cm = CompiledMatcher(matcher)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[id(matcher)] = (matcher, cm)
+    return cm
 
 
 def action_keys(action: Action) -> list[tuple[str, str]]:

@@ -73,6 +73,14 @@ class RuleState:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
 
+    def fresh(self) -> "RuleState":
+        """A new state for another episode: compiled parts shared, progress reset. Subclasses
+        keep per-episode progress only in scalars/tuples set in __init__, never mutate shared
+        containers, so a shallow copy of the untouched prototype is a fresh state."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def on_action(self, action: Action, step: int, st: EpisodeState) -> None:
         """A call that succeeded."""
 
@@ -202,6 +210,7 @@ class NavigationState(RuleState):
         self.urls = tuple(re.compile(u, re.IGNORECASE) for u in rule.urls)
         self.hit: tuple[int, Action | None, str] | None = None
         self.seen = 0
+        self._memo: dict[str, bool] = {}
 
     def _listed(self, url: str) -> bool:
         h = host_of(url)
@@ -211,9 +220,18 @@ class NavigationState(RuleState):
         return any(rx.search(url) for rx in self.urls)
 
     def breaks(self, url: str) -> bool:
-        if not url or url.lower().startswith(_IGNORED_SCHEMES):
-            return False
-        return self._listed(url) if self.forbid else not self._listed(url)
+        """Does requesting/visiting `url` break the rule? (memoised: a pure function of the URL,
+        so the cache is safely shared by every episode's copy of this rule)"""
+        hit = self._memo.get(url)
+        if hit is None:
+            if not url or url.lower().startswith(_IGNORED_SCHEMES):
+                hit = False
+            else:
+                hit = self._listed(url) if self.forbid else not self._listed(url)
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[url] = hit
+        return hit
 
     def on_url(self, url: str, step: int, action: Action | None, how: str) -> None:
         self.seen += 1
