@@ -288,6 +288,11 @@ def test_bad_injection_targets_name_the_field() -> None:
         (inj("b", "command_output", command="rm -rf"), "injections.b.target.command"),
         (inj("c", "pigeon"), "injections.c.carrier"),
         (inj("d", "file", path="x", position="replace"), "injections.d.target.marker"),
+        (inj("e", "command_output", command="git", when="x) rm -rf ~;;"),
+         "injections.e.target.when"),
+        (inj("f", "command_output", command="git", position="middle"),
+         "injections.f.target.position"),
+        (inj("g", "file", path="x", position="sideways"), "injections.g.target.position"),
     ]
     for spec, field in bad:
         with pytest.raises(ConfigError) as e:

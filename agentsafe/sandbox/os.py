@@ -170,6 +170,14 @@ def placements_for(scenario: Scenario, when: datetime | None = None) -> list[Pla
                 raise ConfigError(_where(scenario), None, f"{field}.target.command",
                                   "carrier 'command_output' needs target.command: a command "
                                   "name (letters, digits, . _ + -) that the agent will run")
+            when_glob = t.get("when")
+            if when_glob is not None and not re.fullmatch(r"[\w .*?\[\]/:=,+@%-]*", str(when_glob)):
+                raise ConfigError(_where(scenario), None, f"{field}.target.when",
+                                  "a bash glob on the arguments (letters, digits, * ? [ ] and "
+                                  ". / : = , + @ % - _ space)")
+            if t.get("position", "after") not in ("after", "before"):
+                raise ConfigError(_where(scenario), None, f"{field}.target.position",
+                                  "command_output position is 'after' or 'before'")
             out.append(Placement(path=f"bin/{name}", text=command_script(inj, text),
                                  position="create", mode=0o755))
         else:
