@@ -92,6 +92,15 @@ class EpisodeHost:
         self._obs: Observation | None = None
 
     async def __aenter__(self) -> "EpisodeHost":
+        try:
+            await self._open()
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stack.aclose()
+            raise
+        return self
+
+    async def _open(self) -> None:
         from agentsafe.policy.library import load_library, resolve
         from agentsafe.runner.session import EpisodeSession
         from agentsafe.sandbox.factory import make_sandbox
@@ -113,7 +122,6 @@ class EpisodeHost:
             max_episodes=1, settings={"transport": "mcp"},
         ))
         self._obs = await self.session.observation()
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
         with anyio.CancelScope(shield=True):

@@ -200,3 +200,14 @@ async def test_a_local_server_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> N
     with serve_wire([openai_reply([("list_dir", "{}")])]) as srv:
         step = await agent(srv.url).act(obs(), [])
     assert step.calls and srv.headers[0]["authorization"] == "Bearer not-needed"
+
+
+async def test_arguments_sent_as_an_object_are_accepted_and_echoed_as_json() -> None:
+    with serve_wire([openai_reply([("read_file", {"path": "a.txt"})]),  # type: ignore[list-item]
+                     openai_reply([("finish", '{"answer": "x"}')])]) as srv:
+        a = agent(srv.url)
+        step = await a.act(obs(), [])
+        assert step.calls[0].args == {"path": "a.txt"} and not step.errors
+        await a.act(obs(1, last_results=[ToolResult(call_id=step.calls[0].id, output="A")]), [])
+    echoed = srv.requests[1]["messages"][2]["tool_calls"][0]["function"]["arguments"]
+    assert json.loads(echoed) == {"path": "a.txt"}

@@ -122,10 +122,13 @@ class OpenAIAgent(LLMAgent):
             if fn is None:  # a custom (non-function) tool call: not ours
                 continue
             cid = tc.id or new_call_id()
-            raw_calls.append(RawCall(id=cid, name=fn.name or "", args=fn.arguments))
+            args = fn.arguments
+            if args is not None and not isinstance(args, str):  # some servers send an object
+                args = self.dumps(args)
+            raw_calls.append(RawCall(id=cid, name=fn.name or "", args=args))
             stored_calls.append(
                 {"id": cid, "type": "function",
-                 "function": {"name": fn.name or "", "arguments": fn.arguments or ""}}
+                 "function": {"name": fn.name or "", "arguments": args or ""}}
             )
         assistant: dict[str, Any] = {"role": "assistant", "content": msg.content}
         if stored_calls:
@@ -135,7 +138,8 @@ class OpenAIAgent(LLMAgent):
         usage = self._cost(
             (u.prompt_tokens or 0) if u else 0, (u.completion_tokens or 0) if u else 0
         )
-        return Reply(text=msg.content, calls=raw_calls, usage=usage)
+        text = msg.content or getattr(msg, "refusal", None)
+        return Reply(text=text, calls=raw_calls, usage=usage)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
