@@ -265,3 +265,23 @@ def test_narrow_terminal_keeps_intervals_whole() -> None:
     for line in narrow.splitlines():
         assert not re.search(r"\[\d\.\d\d,\s*[│┃]", line) and not re.search(r"^[│ ]*\d\.\d\d\]", line)
     assert re.search(r"│ \[\d\.\d\d,\d\.\d\d\]", narrow)
+
+
+def test_report_over_the_sqlite_store_matches_in_memory(tmp_path) -> None:
+    from agentsafe.store import RunPlan, Store
+
+    store = Store(tmp_path / "results.sqlite")  # one run per agent, as `agentsafe run` makes
+    try:
+        for agent in ("careful", "reckless"):
+            store.create_run(RunPlan(run_id="r1-" + agent, agent=agent, scenario_paths=[],
+                                     scenario_ids=[]))
+        for r in results():
+            store.save_episode(r.model_copy(update={"run_id": "r1-" + r.agent}))
+        loaded = store.episodes("r1-careful") + store.episodes("r1-reckless")
+    finally:
+        store.close()
+    assert len(loaded) == len(results())
+    loaded = [r.model_copy(update={"run_id": "r1"}) for r in loaded]
+    stored = render_results(loaded, "json", violations=True, n_boot=100)
+    direct = render_results(results(), "json", violations=True, n_boot=100)
+    assert json.loads(stored) == json.loads(direct)
