@@ -436,3 +436,15 @@ async def test_resource_limits_apply(sb: OSSandbox) -> None:
     assert lines[:4] == [str(LIMITS["nproc"]), str(LIMITS["fsize"] // 1024),
                          str(LIMITS["nofile"]), "0"]
     assert "rc=0" not in r.output  # the write stopped at the file size limit
+
+
+async def test_cancelled_call_leaves_a_usable_sandbox(sb: OSSandbox) -> None:
+    """A runner timeout that cancels a long command must not desynchronise the next calls."""
+    import anyio
+
+    with anyio.move_on_after(0.5):
+        await sh(sb, "sleep 20; echo late", timeout=30)
+    await sb.reset(scenario())
+    r = await sh(sb, "echo fresh")
+    assert r.output.startswith("fresh\n")
+    assert not any("sleep 20" in p["cmdline"] for p in (await sb.state()).data["processes"])

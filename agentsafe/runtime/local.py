@@ -237,19 +237,26 @@ class LocalBackend:
             raise SandboxError("the bubblewrap session is not running")
         self._next_id += 1
         req = {**req, "id": self._next_id}
+        done = False
         try:
             with anyio.fail_after(timeout):
                 await self._proc.stdin.send(json.dumps(req).encode() + b"\n")
                 line = await self._reader.receive_until(b"\n", MAX_LINE)
+            done = True
         except TimeoutError:
-            await self._stop_session()
             raise SandboxTimeout(f"OS sandbox op '{req['op']}' got no reply in {timeout:.0f}s") \
                 from None
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
                 anyio.ClosedResourceError, OSError) as e:
-            await self._stop_session()
             raise SandboxError(f"the sandbox control process died ({type(e).__name__})") from None
+        finally:
+            if not done:  # timed out, died or cancelled by the caller: the pipe is out of step
+                await self._stop_session()
         reply = json.loads(line)
+        if reply.get("id") != req["id"]:
+            await self._stop_session()
+            raise SandboxError(f"OS sandbox protocol out of step (reply {reply.get('id')} to "
+                               f"request {req['id']})")
         if reply.get("ok"):
             return reply["result"]
         err = reply.get("error", {})
