@@ -42,6 +42,12 @@ KIND_REQUIREMENTS: dict[str, list[str]] = {
                "httpx", "anyio"],
 }
 KINDS = ("os", "web", "mobile")
+# What of sandboxes/<kind>/ goes into the image. The OS image needs only its Dockerfile and
+# the control script (the runtime copies the current seed and script in at start anyway).
+KIND_INCLUDE: dict[str, tuple[str, ...] | None] = {"os": ("Dockerfile", "control.py"),
+                                                   "web": None, "mobile": None}
+SKIP_PARTS = {"__pycache__", ".pytest_cache", "node_modules", ".build", ".git"}
+SKIP_SUFFIXES = {".pyc", ".sqlite", ".sqlite-journal", ".sqlite-wal", ".db"}
 
 
 def image_name(kind: str) -> str:
@@ -129,9 +135,12 @@ def _context_tar(kind: str, wheels: Path) -> tuple[bytes, str]:
     buf = io.BytesIO()
     digest = hashlib.sha256()
 
+    include = KIND_INCLUDE.get(kind)
+
     def skip(p: Path) -> bool:
-        return any(part in {"__pycache__", ".pytest_cache", "node_modules"} for part in p.parts) \
-            or p.suffix in {".pyc", ".sqlite-journal"}
+        if include is not None and str(p) not in include:
+            return True
+        return any(part in SKIP_PARTS for part in p.parts) or p.suffix in SKIP_SUFFIXES
 
     with tarfile.open(fileobj=buf, mode="w") as tar:
         entries: list[tuple[Path, str]] = []

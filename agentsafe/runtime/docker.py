@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from agentsafe.errors import SandboxError, SandboxTimeout
+from agentsafe.errors import ConfigError, SandboxError, SandboxTimeout
 from agentsafe.models.base import Record, Strict
 from agentsafe.models.state import FileState, StateSnapshot
 from agentsafe.paths import SANDBOXES_DIR
@@ -491,14 +491,25 @@ class DockerOSBackend:
     kind = "os"
 
     def __init__(self, image: str = OS_IMAGE, run_id: str | None = None,
-                 limits: DockerLimits | None = None,
-                 control_script: Path | None = None, **_: Any) -> None:
+                 limits: DockerLimits | dict[str, Any] | None = None,
+                 control_script: Path | None = None, **limit_overrides: Any) -> None:
+        try:
+            base = limits if isinstance(limits, DockerLimits) else DockerLimits(**(limits or {}))
+            if limit_overrides:
+                base = DockerLimits(**{**base.model_dump(), **limit_overrides})
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(x) for x in err.get("loc", ()))
+            raise ConfigError("", None, f"sandbox_options.os.{field}",
+                              f"Docker OS runtime: {err.get('msg')} (options: image, run_id, "
+                              f"{', '.join(DockerLimits.model_fields)})") from None
         self.image = image
         self.run_id = run_id or run_id_default()
-        self.limits = limits or DockerLimits()
+        self.limits = base
         self.control_script = control_script or SANDBOXES_DIR / "os" / "control.py"
         self.container: Any = None
         self.session: ControlSession | None = None
+        self.restarts = 0  # hard restarts (fork bombs) since start
         self._seeds: dict[str, str] = {}  # tree key -> unpacked seed dir in the container
         self._env = _sandbox_env()
 
@@ -633,8 +644,8 @@ class DockerOSBackend:
                 self._seeds[key] = dest
             return self._seeds[key]
 
+        await self.kill_all()  # first: a restart would drop the unpacked seeds
         seed = await anyio.to_thread.run_sync(prepare)
-        await self.kill_all()
         await self._call("reset", 60.0, seed=seed, files=dict(files),
                          placements=[p.model_dump() for p in placements],
                          services=[s.model_dump() for s in services or []])
@@ -677,32 +688,36 @@ class DockerOSBackend:
                              data={"processes": [p.model_dump() for p in procs],
                                    "files_truncated": r.get("truncated", False)})
 
-    async def kill_all(self, rounds: int = 100) -> int:
+    async def kill_all(self) -> int:
         """SIGKILL every episode process; returns how many were killed. When something keeps
-        spawning (a fork bomb refilling freed pids), new forks are blocked first by clamping
-        the container's pids limit through the API, and the limit is restored after."""
-        total = 0
-        clamped = False
+        spawning or starves the control server of CPU (a fork bomb at the pids limit), the
+        container is restarted instead: a new pid namespace, and reset restores the home."""
+        first = 0
         try:
-            for i in range(rounds):
-                killed = int((await self._call("kill_all", 30.0)).get("killed", 0))
-                total += killed
-                if killed == 0:
-                    break
-                if i >= 1 and not clamped:
-                    await anyio.to_thread.run_sync(self._set_pids_limit, 1)
-                    clamped = True
-        finally:
-            if clamped:
-                await anyio.to_thread.run_sync(self._set_pids_limit, self.limits.pids_limit)
-        return total
+            first = int((await self._call("kill_all", 10.0)).get("killed", 0))
+            if first == 0:
+                return 0
+            again = int((await self._call("kill_all", 10.0)).get("killed", 0))
+            if again == 0:
+                return first
+        except SandboxTimeout:
+            again = -1
+        await anyio.to_thread.run_sync(self._restart_sync)
+        self.restarts += 1
+        return first if again < 0 else first + again
 
-    def _set_pids_limit(self, n: int) -> None:
-        """`docker update --pids-limit` (the SDK's update_container lacks the field)."""
-        api = self._need().client.api
-        res = api._post_json(api._url("/containers/{0}/update", self.container.id),
-                             data={"PidsLimit": n})
-        api._raise_for_status(res)
+    def _restart_sync(self) -> None:
+        """Restart the container (SIGKILL to everything), then bring the control server back."""
+        ctr = self._need()
+        assert self.session is not None
+        self.session.close()
+        try:
+            ctr.restart(timeout=0)
+        except Exception as exc:  # noqa: BLE001
+            raise self._dead() or SandboxError(f"restarting {ctr.name} failed: {exc}") from None
+        self._seeds.clear()  # the tmpfs holding them is new
+        self._upload({"control.py": self.control_script.read_bytes()}, CONTROL_DIR)
+        self._call_sync("ping", 30.0)
 
     async def raw_exec(self, argv: list[str]) -> tuple[int, bytes]:
         """A plain `docker exec` through the SDK (the benchmark's floor; diagnostics)."""
