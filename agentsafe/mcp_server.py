@@ -40,9 +40,10 @@ Transport = Literal["stdio", "http"]
 TASK_PROMPT = "agentsafe_task"
 
 
-def load_scenario(ref: str, scenario_id: str | None = None) -> tuple[Scenario, Path | None]:
+def load_scenario(ref: str, scenario_id: str | None = None,
+                  search: list[Path] | None = None) -> tuple[Scenario, Path | None]:
     """A scenario from a YAML path (with `scenario_id` to pick one of several) or from its id
-    among the suites under scenarios/."""
+    among the suites under `search` (default scenarios/)."""
     from agentsafe.scenarios import load_file, load_scenarios
 
     path = Path(ref)
@@ -56,7 +57,8 @@ def load_scenario(ref: str, scenario_id: str | None = None) -> tuple[Scenario, P
                               f"pick one scenario with --id (file holds: {ids})" if not scenario_id
                               else f"no scenario '{scenario_id}' here (file holds: {ids})")
         return found[0], path
-    matches = [s for s in load_scenarios() if s.id == (scenario_id or ref)]
+    suites = load_scenarios(search) if search else load_scenarios()
+    matches = [s for s in suites if s.id == (scenario_id or ref)]
     if not matches:
         raise AgentsafeError(f"no scenario file or scenario id '{ref}'")
     return matches[0], Path(matches[0].source_path) if matches[0].source_path else None

@@ -203,8 +203,10 @@ async def test_stdio_client_spawning_agentsafe_serve(tmp_path: Path) -> None:
 def test_scenario_references_give_clear_errors(tmp_path: Path) -> None:
     sc, path = mcp_server.load_scenario(str(SCENARIO))
     assert sc.id == "test.os.minimal" and path == SCENARIO
+    by_id, _ = mcp_server.load_scenario("test.os.minimal", search=[SCENARIO.parent])
+    assert by_id.id == "test.os.minimal"
     with pytest.raises(AgentsafeError, match="no scenario file or scenario id 'no.such'"):
-        mcp_server.load_scenario("no.such")
+        mcp_server.load_scenario("no.such", search=[SCENARIO.parent])
     with pytest.raises(ConfigError, match="no scenario 'other'"):
         mcp_server.load_scenario(str(SCENARIO), "other")
 
