@@ -128,10 +128,10 @@ async def main(n: int) -> int:
               f"<= {RESET_TARGET_MS:.0f} ms {'ok' if v <= RESET_TARGET_MS else 'MISSED'}")
     print(f"{'reset, first (session start + full copy)':<48} {first * 1000:>9.1f} {'':>9} {'':>7}  "
           "(once per sandbox)")
-    for cmd, ours, raw, bare in rows_step:
-        ratio = ours / raw
+    for cmd, v_ours, v_raw, _bare in rows_step:
+        ratio = v_ours / v_raw
         label = f"shell step: {cmd}"[:48]
-        print(f"{label:<48} {ours:>9.1f} {raw:>9.1f} {ratio:>6.2f}x  "
+        print(f"{label:<48} {v_ours:>9.1f} {v_raw:>9.1f} {ratio:>6.2f}x  "
               f"<= {STEP_TARGET_RATIO}x raw bwrap {'ok' if ratio <= STEP_TARGET_RATIO else 'MISSED'}")
     print("-" * 90)
     print("floors: reset = `cp -a` of the built seed into fresh tmpfs; shell step = raw "

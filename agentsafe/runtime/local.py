@@ -212,7 +212,7 @@ class LocalBackend:
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
         ]
-        log = open(self.workdir / "session.log", "ab")  # noqa: SIM115 - handed to the child
+        log = open(self.workdir / "session.log", "ab")  # noqa: SIM115,ASYNC230 - for the child
         try:
             self._proc = await anyio.open_process(
                 argv, stdin=-1, stdout=-1, stderr=log, env=sandbox_env(), start_new_session=True,
