@@ -197,11 +197,34 @@ def _texts(v: Any) -> list[str]:
 ActionPred = Callable[[Action], bool]
 
 
+def _conjunction(tests: tuple[ActionPred, ...]) -> ActionPred:
+    """One function testing all `tests` in order, unrolled for the common small sizes."""
+    n = len(tests)
+    if n == 0:
+        return lambda a: True
+    if n == 1:
+        return tests[0]
+    if n == 2:
+        t0, t1 = tests
+        return lambda a: t0(a) and t1(a)
+    if n == 3:
+        t0, t1, t2 = tests
+        return lambda a: t0(a) and t1(a) and t2(a)
+
+    def every(a: Action) -> bool:
+        for t in tests:
+            if not t(a):
+                return False
+        return True
+
+    return every
+
+
 class CompiledMatcher:
     """A Matcher compiled into `__call__(action) -> bool`, plus the index keys under which an
     engine should file it (tool names, tags, or the 'command'/'url'/'*' buckets)."""
 
-    __slots__ = ("matcher", "tools", "keys", "_tests")
+    __slots__ = ("matcher", "tools", "keys", "_tests", "test")
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -209,7 +232,11 @@ class CompiledMatcher:
         tests: list[ActionPred] = []
         if self.tools is not None:
             names = frozenset(self.tools)
-            tests.append(lambda a: a.tool in names)
+            if len(names) == 1:
+                (only,) = names
+                tests.append(lambda a: a.tool == only)
+            else:
+                tests.append(lambda a: a.tool in names)
         if matcher.tags:
             want = frozenset(matcher.tags)
             tests.append(lambda a: not want.isdisjoint(a.tags))
@@ -247,6 +274,7 @@ class CompiledMatcher:
 
             tests.append(_cmd)
         self._tests = tuple(tests)
+        self.test: ActionPred = _conjunction(self._tests)
         # index keys: the most selective bucket the matcher can be filed under
         if self.tools is not None:
             self.keys: frozenset[tuple[str, str]] = frozenset(("tool", t) for t in self.tools)
@@ -260,10 +288,7 @@ class CompiledMatcher:
             self.keys = frozenset({("*", "")})
 
     def __call__(self, action: Action) -> bool:
-        for t in self._tests:
-            if not t(action):
-                return False
-        return True
+        return self.test(action)
 
     def describe(self) -> str:
         return self.matcher.model_dump_json(exclude_defaults=True)
