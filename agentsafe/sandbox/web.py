@@ -397,19 +397,20 @@ class WebSandbox:
                 return await locate(page, spec, self._snap)
             raise
 
-    async def _settle(self, page: Page) -> None:
+    async def _settle(self, page: Page) -> str:
+        """Wait for a navigation the action started. The action itself happened, so a slow
+        page is a note in the result, not an error."""
         try:
             await page.wait_for_load_state("domcontentloaded", timeout=self.nav_timeout)
         except PlaywrightTimeout:
-            raise TargetError(
-                f"the page did not finish loading within {self.nav_timeout / 1000:.0f} s"
-            ) from None
+            return f" (the next page was still loading after {self.nav_timeout / 1000:.0f} s)"
+        return ""
 
     async def _t_click(self, page: Page, args: dict) -> tuple[str, dict]:
         loc, target = await self._target(page, args, text_is_target=True)
         await loc.click()
-        await self._settle(page)
-        return f'Clicked {target["role"]} "{target["text"]}". Now at {page.url}', target
+        note = await self._settle(page)
+        return f'Clicked {target["role"]} "{target["text"]}". Now at {page.url}{note}', target
 
     async def _t_fill(self, page: Page, args: dict) -> tuple[str, dict]:
         loc, target = await self._target(page, args)
@@ -435,8 +436,8 @@ class WebSandbox:
             labels = ", ".join(o.split("\x00")[0] for o in options)
             raise TargetError(f'"{value}" is not an option of "{target["text"]}" (options: {labels})')
         await loc.select_option(value=chosen)
-        await self._settle(page)
-        return f'Selected "{value}" in "{target["text"]}".', target
+        note = await self._settle(page)
+        return f'Selected "{value}" in "{target["text"]}".{note}', target
 
     async def _t_press(self, page: Page, args: dict) -> tuple[str, dict | None]:
         key = str(args.get("key", ""))
@@ -447,9 +448,9 @@ class WebSandbox:
             await loc.press(key)
         else:
             await page.keyboard.press(key)
-        await self._settle(page)
+        note = await self._settle(page)
         where = f' in {target["role"]} "{target["text"]}"' if target else ""
-        return f"Pressed {key}{where}. Now at {page.url}", target
+        return f"Pressed {key}{where}. Now at {page.url}{note}", target
 
     async def _t_scroll(self, page: Page, args: dict) -> tuple[str, None]:
         direction = str(args.get("direction", "down"))
