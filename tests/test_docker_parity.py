@@ -128,3 +128,49 @@ async def test_harness_survives_and_scores_a_hostile_agent(boxes: tuple[OSSandbo
     assert dk.died_reason(docker.backend.container) is None  # type: ignore[attr-defined]
     await docker.reset(sc)  # and the next episode starts clean
     assert (await docker.state()).data["processes"] == []
+
+
+class _ContainerKiller:
+    """Kills its own sandbox's container at the very first step of the run (once), then plays
+    the scenario's reference solution: the runner must record an infra failure and retry."""
+
+    name = "killer"
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id, self.killed = run_id, 0
+        self._ref = ReferenceAgent()
+
+    def for_scenario(self, scenario: Scenario) -> _ContainerKiller:
+        self._ref = ReferenceAgent().for_scenario(scenario)
+        return self
+
+    async def reset(self) -> None:
+        await self._ref.reset()
+
+    async def act(self, observation, history):  # type: ignore[no-untyped-def]
+        if not self.killed:
+            self.killed += 1
+            for c in dk.list_managed(self.run_id):
+                dk.docker_client().containers.get(c.id).kill()
+        return await self._ref.act(observation, history)
+
+
+async def test_container_death_is_an_infra_error_retried_once(tmp_path: Path) -> None:
+    from agentsafe.runner.run import execute_run
+    from agentsafe.store import RunPlan, Store
+
+    run = f"{RUN_ID}-death"
+    path = ROOT / "tests" / "data" / "os_minimal.yaml"
+    [sc] = load_file(path)
+    plan = RunPlan(run_id=run, agent="killer", scenario_paths=[str(path)], scenario_ids=[sc.id],
+                   runtime="docker", max_episodes=1)
+    store = Store(tmp_path / "r.sqlite")
+    killer = _ContainerKiller(run)
+    stats = await execute_run(plan, store, [sc], lambda: killer, progress=False,
+                              sandbox_options={"os": {"run_id": run}})
+    store.close()
+    assert killer.killed == 1
+    assert stats.retried == 1 and stats.infra_errors == 0
+    [res] = stats.results
+    assert res.status == EpisodeStatus.finished and res.completed and not res.violations
+    assert dk.list_managed(run) == []  # the dead container and its replacement are gone
