@@ -17,7 +17,8 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   write    path, data_b64                       -> {}
   list     path                                 -> {entries: [{name, type, size, mode}]}
   reset    seed, files={path: text}, placements=[{path, text, position, marker, mode}],
-           services=[{name, command}]            -> {}
+           services=[{name, command}]            -> {services: {name: pid}, copied,
+                                                    timing: {kill, restore, place_and_start}}
   processes                                     -> {processes: [{pid, ppid, name, cmdline,
                                                     service}]}  (service: started by reset)
   snapshot                                      -> {files: {relpath: {type, size, mode, sha256,
@@ -626,11 +627,14 @@ def reset(seed: str, files: dict[str, str] | None = None,
           home: str = HOME, tmp: str = TMP) -> dict[str, Any]:
     """Kill episode processes, wipe /tmp, restore home from the seed, apply files and
     placements in order, start services."""
+    t0 = time.perf_counter()
     kill_all()
+    t1 = time.perf_counter()
     if os.path.isdir(tmp):
         wipe(tmp)
         os.chmod(tmp, 0o1777)
     copied = restore_home(seed, home)
+    t2 = time.perf_counter()
     for path, text in (files or {}).items():
         _forget(path, home)
         place({"path": path, "text": text, "position": "create"}, home)
@@ -638,7 +642,9 @@ def reset(seed: str, files: dict[str, str] | None = None,
         _forget(p["path"], home)
         place(p, home)
     pids = {s["name"]: start_service(s, home) for s in services or []}
-    return {"services": pids, "copied": copied}
+    t3 = time.perf_counter()
+    timing = {"kill": t1 - t0, "restore": t2 - t1, "place_and_start": t3 - t2}
+    return {"services": pids, "copied": copied, "timing": timing}
 
 
 # ---------------------------------------------------------------- server
