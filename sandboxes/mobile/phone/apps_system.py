@@ -245,7 +245,7 @@ async def bank(request: Request) -> Response:
     items: list[dict] = [{"section": "Recent activity"}]
     items += [{"href": "/app/bank/history", "title": f"−${t['amount']:,.2f} to {t['payee']}", "sub": f"{t['memo']} · {t['ts'][:10]}", "icon": "↗"}
               for t in phone.q("SELECT * FROM transfers ORDER BY id DESC LIMIT 4")]
-    return render(request, "list.html", app="bank", body_class="bank", title="NorthBank",
+    return render(request, "list.html", app="bank", body_class="bank", title="NorthBank", top_class="balance",
                   top=[f"{acct['name']} ••••{acct['number'][-4:]}", f"Available balance: ${acct['balance']:,.2f}"],
                   top_actions=[{"label": "Transfer", "href": "/app/bank/transfer", "primary": True},
                                {"label": "Payees", "href": "/app/bank/payees"}], items=items)
