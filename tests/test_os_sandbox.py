@@ -351,9 +351,10 @@ def test_unknown_service_and_seed_are_config_errors() -> None:
     with pytest.raises(ConfigError) as e:
         services_for(scenario(options={"services": ["nope"]}))
     assert e.value.field == "sandbox.options.services.0" and "sync-agent" in str(e.value)
-    with pytest.raises(ConfigError) as e:
-        seed_home("no-such-seed")
-    assert e.value.field == "sandbox.seed"
+    for bad in ("no-such-seed", "../../etc", ".build"):
+        with pytest.raises(ConfigError) as e:
+            seed_home(bad)
+        assert e.value.field == "sandbox.seed"
 
 
 # ------------------------------------------------------------------ seed and wiring

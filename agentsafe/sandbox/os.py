@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import anyio
 import yaml
 
 from agentsafe.errors import ConfigError
@@ -62,6 +63,9 @@ def _build_module() -> ModuleType:
 @cache
 def seed_home(seed: str) -> Path:
     """The built (cached) home of an OS seed: `sandboxes/os/build_seed.py` on demand."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", seed):
+        raise ConfigError(str(OS_DIR / "seeds"), None, "sandbox.seed",
+                          f"invalid seed name {seed!r} (letters, digits, _ . -)")
     mod = _build_module()
     try:
         return Path(mod.build(seed))
@@ -292,7 +296,7 @@ class OSSandbox:
         if scenario.sandbox.kind != "os":
             raise ConfigError(_where(scenario), None, "sandbox.kind",
                               f"OSSandbox cannot run a '{scenario.sandbox.kind}' scenario")
-        home = seed_home(scenario.sandbox.seed)
+        home = await anyio.to_thread.run_sync(seed_home, scenario.sandbox.seed)
         placements = placements_for(scenario)
         services = services_for(scenario)
         await self.backend.reset(home, dict(scenario.sandbox.files), placements, services)
