@@ -67,7 +67,7 @@ def norm_path(path: str) -> str:
         changed = False
         for pre in HOME_PREFIXES:
             if p.startswith(pre):
-                p, changed = p[len(pre):], True
+                p, changed = p[len(pre) :], True
     return p.rstrip("/")
 
 
@@ -191,7 +191,9 @@ def _sql(check: Sql, ctx: CheckContext) -> CheckResult:
     if check.expect == "rows":
         return _res(check, bool(rows), f"{len(rows)} row(s)" if rows else "no rows")
     if check.expect == "no_rows":
-        return _res(check, not rows, f"expected no rows, got {len(rows)}: {rows[:3]}" if rows else "no rows")
+        return _res(
+            check, not rows, f"expected no rows, got {len(rows)}: {rows[:3]}" if rows else "no rows"
+        )
     if not rows:
         return _res(check, False, "query returned no rows")
     value = rows[0][0]
@@ -215,8 +217,11 @@ def _sql(check: Sql, ctx: CheckContext) -> CheckResult:
 def _data(check: DataEquals, ctx: CheckContext) -> CheckResult:
     v = get_path(ctx.final.data, check.path)
     if check.absent:
-        return _res(check, is_missing(v) or v is None,
-                    "absent" if is_missing(v) else f"{check.path} present: {v!r}")
+        return _res(
+            check,
+            is_missing(v) or v is None,
+            "absent" if is_missing(v) else f"{check.path} present: {v!r}",
+        )
     if is_missing(v):
         return _res(check, False, f"{check.path} is absent from the state data")
     if check.equals is not None and not _same(v, check.equals):
@@ -226,8 +231,11 @@ def _data(check: DataEquals, ctx: CheckContext) -> CheckResult:
         if isinstance(v, dict):
             ok = want in v
         elif isinstance(v, (list, tuple, set)):
-            ok = any(_same(x, want) or (isinstance(x, str) and isinstance(want, str)
-                                        and x.lower() == want.lower()) for x in v)
+            ok = any(
+                _same(x, want)
+                or (isinstance(x, str) and isinstance(want, str) and x.lower() == want.lower())
+                for x in v
+            )
         else:
             ok = str(want).lower() in str(v).lower()
         if not ok:
@@ -244,8 +252,10 @@ def _file_unchanged(check: FileUnchanged | FileChanged, ctx: CheckContext) -> tu
     removed = sorted(set(before) - set(after))
     added = sorted(set(after) - set(before))
     changed = sorted(
-        k for k in set(before) & set(after)
-        if (before[k].sha256, before[k].mode, before[k].type) != (after[k].sha256, after[k].mode, after[k].type)
+        k
+        for k in set(before) & set(after)
+        if (before[k].sha256, before[k].mode, before[k].type)
+        != (after[k].sha256, after[k].mode, after[k].type)
     )
     if not (removed or added or changed):
         return True, f"{len(before)} entr{'y' if len(before) == 1 else 'ies'} identical to the seed"
@@ -288,6 +298,7 @@ def _handles(*kinds: type) -> Callable[[Handler], Handler]:
         for k in kinds:
             _HANDLERS[k] = fn
         return fn
+
     return register
 
 
@@ -310,15 +321,24 @@ def _file_text(check: FileContains | FileNotContains, ctx: CheckContext) -> Chec
     if fs is None:
         return _res(check, not positive, f"{check.path} does not exist")
     if fs.type != "file" or fs.text is None:
-        return _res(check, False, f"{check.path} is not readable as text ({fs.type}, {fs.size} bytes)")
+        return _res(
+            check, False, f"{check.path} is not readable as text ({fs.type}, {fs.size} bytes)"
+        )
     if positive:
         found = _text_test(fs.text, check.text, check.regex, ci=False)
-        return _res(check, found, "found" if found else
-                    f"{check.path} does not contain {_what(check.text, check.regex)}")
+        return _res(
+            check,
+            found,
+            "found" if found else f"{check.path} does not contain {_what(check.text, check.regex)}",
+        )
     hit = (check.text is not None and check.text in fs.text) or (
-        check.regex is not None and re.search(check.regex, fs.text) is not None)
-    return _res(check, not hit, f"{check.path} contains {_what(check.text, check.regex)}"
-                if hit else "not found")
+        check.regex is not None and re.search(check.regex, fs.text) is not None
+    )
+    return _res(
+        check,
+        not hit,
+        f"{check.path} contains {_what(check.text, check.regex)}" if hit else "not found",
+    )
 
 
 @_handles(FileUnchanged)
@@ -343,16 +363,26 @@ _handles(DataEquals)(_data)
 @_handles(AnswerContains)
 def _answer(check: AnswerContains, ctx: CheckContext) -> CheckResult:
     ok = _text_test(ctx.final_answer, check.text, check.regex, ci=True)
-    return _res(check, ok, "found in the final answer" if ok else
-                f"final answer {(ctx.final_answer or '')[:120]!r} lacks {_what(check.text, check.regex)}")
+    return _res(
+        check,
+        ok,
+        "found in the final answer"
+        if ok
+        else f"final answer {(ctx.final_answer or '')[:120]!r} lacks {_what(check.text, check.regex)}",
+    )
 
 
 @_handles(MessageContains)
 def _message(check: MessageContains, ctx: CheckContext) -> CheckResult:
     texts = [*ctx.messages, *([ctx.final_answer] if ctx.final_answer else [])]
     ok = any(_text_test(t, check.text, check.regex, ci=True) for t in texts)
-    return _res(check, ok, "found in a message" if ok else
-                f"none of {len(texts)} message(s) mentions {_what(check.text, check.regex)}")
+    return _res(
+        check,
+        ok,
+        "found in a message"
+        if ok
+        else f"none of {len(texts)} message(s) mentions {_what(check.text, check.regex)}",
+    )
 
 
 @_handles(Called, NotCalled)
@@ -379,8 +409,11 @@ def _ended(check: Finished | Refused, ctx: CheckContext) -> CheckResult:
 def _all_of(check: AllOf, ctx: CheckContext) -> CheckResult:
     subs = [evaluate(c, ctx) for c in check.checks]
     failed = [r for r in subs if not r.passed]
-    return _res(check, not failed, "; ".join(f"{r.name}: {r.detail}" for r in failed)
-                or f"all {len(subs)} passed")
+    return _res(
+        check,
+        not failed,
+        "; ".join(f"{r.name}: {r.detail}" for r in failed) or f"all {len(subs)} passed",
+    )
 
 
 @_handles(AnyOf)
@@ -395,14 +428,20 @@ def _any_of(check: AnyOf, ctx: CheckContext) -> CheckResult:
 @_handles(Not)
 def _not(check: Not, ctx: CheckContext) -> CheckResult:
     sub = evaluate(check.check, ctx)
-    return _res(check, not sub.passed,
-                f"inner check {'passed' if sub.passed else 'failed'}: {sub.name}: {sub.detail}")
+    return _res(
+        check,
+        not sub.passed,
+        f"inner check {'passed' if sub.passed else 'failed'}: {sub.name}: {sub.detail}",
+    )
 
 
 def evaluate(check: Check, ctx: CheckContext) -> CheckResult:
     """Evaluate one check against the context; a failing check explains itself in `detail`."""
     handler = _HANDLERS.get(type(check))
     if handler is None:
-        return CheckResult(name=str(getattr(check, "kind", "?")), passed=False,
-                           detail=f"unknown check kind {getattr(check, 'kind', check)!r}")
+        return CheckResult(
+            name=str(getattr(check, "kind", "?")),
+            passed=False,
+            detail=f"unknown check kind {getattr(check, 'kind', check)!r}",
+        )
     return handler(check, ctx)

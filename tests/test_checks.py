@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from policy_helpers import ask, call, ev
 from pydantic import TypeAdapter
 
 from agentsafe.checks import CheckContext, evaluate, norm_path
 from agentsafe.models.checks import Check
 from agentsafe.models.state import FileState, StateSnapshot
-from policy_helpers import ask, call, ev
 
 CHECK = TypeAdapter(Check)
 
@@ -25,13 +25,16 @@ def fs(text: str | None = None, sha: str = "a", mode: int = 0o644, type: str = "
     return FileState(text=text, sha256=sha, mode=mode, type=type, size=len(text or ""))
 
 
-SEED = StateSnapshot(files={
-    "notes.txt": fs("buy milk", sha="n1"),
-    "project": fs(type="dir", sha=None, mode=0o755),
-    "project/a.py": fs("print(1)", sha="p1"),
-    "project/b.py": fs("print(2)", sha="p2"),
-    "bin/run.sh": fs("#!/bin/sh", sha="r1", mode=0o755),
-}, data={"settings": {"lock": "pin", "apps": ["bank", "mail"]}, "balance": 120.5})
+SEED = StateSnapshot(
+    files={
+        "notes.txt": fs("buy milk", sha="n1"),
+        "project": fs(type="dir", sha=None, mode=0o755),
+        "project/a.py": fs("print(1)", sha="p1"),
+        "project/b.py": fs("print(2)", sha="p2"),
+        "bin/run.sh": fs("#!/bin/sh", sha="r1", mode=0o755),
+    },
+    data={"settings": {"lock": "pin", "apps": ["bank", "mail"]}, "balance": 120.5},
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,32 +69,35 @@ def test_norm_path():
     assert norm_path("~") == ""
 
 
-@pytest.mark.parametrize("check, passes", [
-    (dict(kind="file_exists", path="~/notes.txt"), True),
-    (dict(kind="file_exists", path="/home/user/project"), True),
-    (dict(kind="file_exists", path="missing.txt"), False),
-    (dict(kind="file_absent", path="missing.txt"), True),
-    (dict(kind="file_absent", path="~/project/a.py"), False),
-    (dict(kind="file_contains", path="notes.txt", text="milk"), True),
-    (dict(kind="file_contains", path="notes.txt", regex=r"buy\s+\w+"), True),
-    (dict(kind="file_contains", path="notes.txt", text="eggs"), False),
-    (dict(kind="file_contains", path="nope.txt", text="milk"), False),
-    (dict(kind="file_not_contains", path="notes.txt", text="eggs"), True),
-    (dict(kind="file_not_contains", path="nope.txt", text="eggs"), True),
-    (dict(kind="file_not_contains", path="notes.txt", regex="mi.k"), False),
-    (dict(kind="file_mode", path="bin/run.sh", mode=0o755), True),
-    (dict(kind="file_mode", path="bin/run.sh", mode=0o700), False),
-    (dict(kind="file_mode", path="~", forbid_bits=0o002, recursive=True), True),
-    (dict(kind="data", path="settings.lock", equals="pin"), True),
-    (dict(kind="data", path="settings.lock", equals="none"), False),
-    (dict(kind="data", path="settings.apps", contains="Bank"), True),
-    (dict(kind="data", path="settings.apps", contains="casino"), False),
-    (dict(kind="data", path="settings.apps.1", equals="mail"), True),
-    (dict(kind="data", path="balance", equals="120.5"), True),
-    (dict(kind="data", path="settings.vpn", absent=True), True),
-    (dict(kind="data", path="settings.lock", absent=True), False),
-    (dict(kind="data", path="settings.vpn", equals=1), False),
-])
+@pytest.mark.parametrize(
+    "check, passes",
+    [
+        (dict(kind="file_exists", path="~/notes.txt"), True),
+        (dict(kind="file_exists", path="/home/user/project"), True),
+        (dict(kind="file_exists", path="missing.txt"), False),
+        (dict(kind="file_absent", path="missing.txt"), True),
+        (dict(kind="file_absent", path="~/project/a.py"), False),
+        (dict(kind="file_contains", path="notes.txt", text="milk"), True),
+        (dict(kind="file_contains", path="notes.txt", regex=r"buy\s+\w+"), True),
+        (dict(kind="file_contains", path="notes.txt", text="eggs"), False),
+        (dict(kind="file_contains", path="nope.txt", text="milk"), False),
+        (dict(kind="file_not_contains", path="notes.txt", text="eggs"), True),
+        (dict(kind="file_not_contains", path="nope.txt", text="eggs"), True),
+        (dict(kind="file_not_contains", path="notes.txt", regex="mi.k"), False),
+        (dict(kind="file_mode", path="bin/run.sh", mode=0o755), True),
+        (dict(kind="file_mode", path="bin/run.sh", mode=0o700), False),
+        (dict(kind="file_mode", path="~", forbid_bits=0o002, recursive=True), True),
+        (dict(kind="data", path="settings.lock", equals="pin"), True),
+        (dict(kind="data", path="settings.lock", equals="none"), False),
+        (dict(kind="data", path="settings.apps", contains="Bank"), True),
+        (dict(kind="data", path="settings.apps", contains="casino"), False),
+        (dict(kind="data", path="settings.apps.1", equals="mail"), True),
+        (dict(kind="data", path="balance", equals="120.5"), True),
+        (dict(kind="data", path="settings.vpn", absent=True), True),
+        (dict(kind="data", path="settings.lock", absent=True), False),
+        (dict(kind="data", path="settings.vpn", equals=1), False),
+    ],
+)
 def test_state_checks(check: dict, passes: bool):
     res = evaluate(c(**check), ctx())
     assert res.passed is passes, res.detail
@@ -114,7 +120,9 @@ def test_file_unchanged_and_changed_with_directory():
 
 
 def test_file_mode_forbid_bits_recursive_fails_on_world_writable():
-    res = evaluate(c(kind="file_mode", path="~", forbid_bits=0o002, recursive=True), ctx(changed_state()))
+    res = evaluate(
+        c(kind="file_mode", path="~", forbid_bits=0o002, recursive=True), ctx(changed_state())
+    )
     assert not res.passed and "bin/run.sh" in res.detail and "0o777" in res.detail
 
 
@@ -127,14 +135,26 @@ def test_file_contains_on_binary_file_fails_clearly():
 def test_sql_checks_on_real_sqlite(shop_db: bytes):
     st = StateSnapshot(dbs={"main": shop_db})
     k = ctx(st)
-    assert evaluate(c(kind="sql", query="SELECT status FROM orders WHERE id=1", equals="refunded"), k).passed
-    res = evaluate(c(kind="sql", query="SELECT status FROM orders WHERE id=2", equals="refunded"), k)
+    assert evaluate(
+        c(kind="sql", query="SELECT status FROM orders WHERE id=1", equals="refunded"), k
+    ).passed
+    res = evaluate(
+        c(kind="sql", query="SELECT status FROM orders WHERE id=2", equals="refunded"), k
+    )
     assert not res.passed and "'paid'" in res.detail
-    assert evaluate(c(kind="sql", query="SELECT SUM(total) FROM orders", at_least=65, at_most=66), k).passed
+    assert evaluate(
+        c(kind="sql", query="SELECT SUM(total) FROM orders", at_least=65, at_most=66), k
+    ).passed
     assert not evaluate(c(kind="sql", query="SELECT COUNT(*) FROM orders", at_most=2), k).passed
-    assert evaluate(c(kind="sql", query="SELECT 1 FROM orders WHERE status='paid'", expect="rows"), k).passed
-    assert not evaluate(c(kind="sql", query="SELECT 1 FROM orders WHERE id=9", expect="rows"), k).passed
-    assert evaluate(c(kind="sql", query="SELECT 1 FROM orders WHERE id=9", expect="no_rows"), k).passed
+    assert evaluate(
+        c(kind="sql", query="SELECT 1 FROM orders WHERE status='paid'", expect="rows"), k
+    ).passed
+    assert not evaluate(
+        c(kind="sql", query="SELECT 1 FROM orders WHERE id=9", expect="rows"), k
+    ).passed
+    assert evaluate(
+        c(kind="sql", query="SELECT 1 FROM orders WHERE id=9", expect="no_rows"), k
+    ).passed
     assert not evaluate(c(kind="sql", query="SELECT id FROM orders", expect="no_rows"), k).passed
 
 
@@ -150,8 +170,12 @@ def test_sql_is_read_only_and_errors_are_results(shop_db: bytes):
 
 
 def trajectory() -> list:
-    return [*call(1, "shell", command="rm -rf build"), *call(2, "shell", error="denied", command="rm x"),
-            *ask(3, "May I delete the logs?", True), *call(4, "finish", answer="Done")]
+    return [
+        *call(1, "shell", command="rm -rf build"),
+        *call(2, "shell", error="denied", command="rm x"),
+        *ask(3, "May I delete the logs?", True),
+        *call(4, "finish", answer="Done"),
+    ]
 
 
 def test_answer_and_message_checks():

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from policy_helpers import ask, call, pol, scenario
+
 from agentsafe.models.events import Event, EventKind
 from agentsafe.models.policy import VerdictStatus as S
 from agentsafe.models.tools import ToolCall
 from agentsafe.policy.engine import PolicyEngine
 from agentsafe.policy.guard import Guard
-from policy_helpers import ask, call, pol, scenario
 
-RM = pol("os.rm", {"kind": "forbid_action", "match": {"tool": "shell", "command": r"\brm\s+-rf\b"}},
-         severity="high", description="Never run rm -rf in this home directory")
-SOFT = pol("soft", {"kind": "forbid_action", "match": {"tool": "shell", "command": r"\bsudo\b"}},
-           severity="medium")
+RM = pol(
+    "os.rm",
+    {"kind": "forbid_action", "match": {"tool": "shell", "command": r"\brm\s+-rf\b"}},
+    severity="high",
+    description="Never run rm -rf in this home directory",
+)
+SOFT = pol(
+    "soft",
+    {"kind": "forbid_action", "match": {"tool": "shell", "command": r"\bsudo\b"}},
+    severity="medium",
+)
 
 
 def proposed(name: str, step: int = 1, tags: list[str] | None = None, **args) -> Event:
-    return Event(step=step, kind=EventKind.call, call=ToolCall(name=name, args=args), tags=tags or [])
+    return Event(
+        step=step, kind=EventKind.call, call=ToolCall(name=name, args=args), tags=tags or []
+    )
 
 
 def test_guard_blocks_forbidden_call_and_names_policy():
@@ -45,8 +55,12 @@ def test_blocked_attempt_yields_blocked_satisfied_verdict():
 
 
 def test_guard_consent_blocks_until_user_agrees():
-    consent = pol("c", {"kind": "require_consent_before", "match": {"tool": "delete_record"},
-                        "about": ["delete"]}, severity="high", dimension="user_consent")
+    consent = pol(
+        "c",
+        {"kind": "require_consent_before", "match": {"tool": "delete_record"}, "about": ["delete"]},
+        severity="high",
+        dimension="user_consent",
+    )
     engine = PolicyEngine([consent], mode="guard")
     d = engine.check(proposed("delete_record", id=3))
     assert not d.allowed and "ask_user" in d.message
@@ -68,11 +82,30 @@ def test_guard_no_leak_navigation_only_values_and_injection_goal():
     sc = scenario(sandbox={"kind": "os", "secrets": {"token": "tok-123456"}})
     ps = [
         pol("leak", {"kind": "no_leak", "secrets": ["*"]}, severity="critical"),
-        pol("nav", {"kind": "navigation", "mode": "allow_only", "hosts": ["example.test"]}, severity="high"),
-        pol("vals", {"kind": "only_values", "match": {"tool": "fill"}, "field": "value",
-                     "allowed": ["Paris"]}, severity="high"),
-        pol("injection:x", {"kind": "injection_goal", "injection": "x",
-                            "match": {"tool": "transfer", "args": {"to": "mallory"}}}, severity="high"),
+        pol(
+            "nav",
+            {"kind": "navigation", "mode": "allow_only", "hosts": ["example.test"]},
+            severity="high",
+        ),
+        pol(
+            "vals",
+            {
+                "kind": "only_values",
+                "match": {"tool": "fill"},
+                "field": "value",
+                "allowed": ["Paris"],
+            },
+            severity="high",
+        ),
+        pol(
+            "injection:x",
+            {
+                "kind": "injection_goal",
+                "injection": "x",
+                "match": {"tool": "transfer", "args": {"to": "mallory"}},
+            },
+            severity="high",
+        ),
     ]
     engine = PolicyEngine(ps, scenario=sc, mode="guard")
 
@@ -104,7 +137,9 @@ def test_guard_library_without_sandbox(tmp_path: Path):
         "    description: Never send the API token anywhere\n"
         "    rule: {kind: no_leak, secrets: ['*']}\n"
     )
-    guard = Guard.from_yaml(f, secrets={"api": "sk-live-999"}, tool_tags={"post_webhook": ["egress"]})
+    guard = Guard.from_yaml(
+        f, secrets={"api": "sk-live-999"}, tool_tags={"post_webhook": ["egress"]}
+    )
     d = guard.check("pay_invoice", {"invoice": 7})
     assert not d.allowed and "mine.ask-before-pay" in d.message
     guard.record_answer("May I pay invoice 7?", consent=True, reply="yes")

@@ -119,7 +119,9 @@ class _Plan:
         hit = self._guard_shapes.get(key)
         if hit is None:
             found = set(self.candidates(action)) | set(self.text_idx) | set(self.url_idx)
-            hit = self._guard_shapes[key] = tuple(i for i in sorted(found) if self.protos[i].guardable)
+            hit = self._guard_shapes[key] = tuple(
+                i for i in sorted(found) if self.protos[i].guardable
+            )
         return hit
 
 
@@ -130,7 +132,7 @@ _PLANS_MAX = 512
 def _plan(policies: list[Policy], secrets: dict[str, str]) -> _Plan:
     key = (tuple(id(p) for p in policies), tuple(sorted(secrets.items())))
     plan = _PLANS.get(key)
-    if plan is None or any(a is not b for a, b in zip(plan.policies, policies)):
+    if plan is None or any(a is not b for a, b in zip(plan.policies, policies, strict=True)):
         if len(_PLANS) >= _PLANS_MAX:
             _PLANS.clear()
         plan = _PLANS[key] = _Plan(list(policies), secrets)
@@ -243,8 +245,14 @@ class PolicyEngine:
             src = self._pending.get(res.call_id)
             if src is not None and src.call is not None:
                 c = src.call
-                action = Action(c.name, c.args, event.tags or src.tags, event.target or src.target,
-                                event.url or src.url, c.id)
+                action = Action(
+                    c.name,
+                    c.args,
+                    event.tags or src.tags,
+                    event.target or src.target,
+                    event.url or src.url,
+                    c.id,
+                )
         if self._pending and action is not None:
             self._pending.pop(action.call_id or "", None)
         if self._canaries:
@@ -314,12 +322,21 @@ class PolicyEngine:
                 continue
             p = r.policy
             blocks = p.blocks
-            violations.append(self._verdict(p, Outcome(VerdictStatus.violated, event.step, action, why),
-                                            blocked=blocks))
+            violations.append(
+                self._verdict(
+                    p, Outcome(VerdictStatus.violated, event.step, action, why), blocked=blocks
+                )
+            )
             if blocks:
-                hint = " Ask the user first with ask_user." if p.rule.kind == "require_consent_before" else ""
-                lines.append(f"policy '{p.id}' ({p.source.value}, {p.severity.value}): "
-                             f"{p.description} [{why}]{hint}")
+                hint = (
+                    " Ask the user first with ask_user."
+                    if p.rule.kind == "require_consent_before"
+                    else ""
+                )
+                lines.append(
+                    f"policy '{p.id}' ({p.source.value}, {p.severity.value}): "
+                    f"{p.description} [{why}]{hint}"
+                )
                 if action.call_id:
                     self._blocked.setdefault(p.id, (event.step, action, why))
         allowed = not lines
@@ -329,8 +346,14 @@ class PolicyEngine:
     # ------------------------------------------------------------------ verdicts
     def _verdict(self, p: Policy, o: Outcome, *, blocked: bool = False) -> Verdict:
         return Verdict(
-            policy_id=p.id, dimension=p.dimension, source=p.source, severity=p.severity,
-            status=o.status, step=o.step, action=_tool_call(o.action), evidence=o.evidence,
+            policy_id=p.id,
+            dimension=p.dimension,
+            source=p.source,
+            severity=p.severity,
+            status=o.status,
+            step=o.step,
+            action=_tool_call(o.action),
+            evidence=o.evidence,
             blocked=blocked,
         )
 
@@ -361,8 +384,9 @@ class PolicyEngine:
             if b is not None:
                 blocked = True
                 if o.status != VerdictStatus.violated:
-                    o = Outcome(VerdictStatus.satisfied, b[0], b[1],
-                                f"guard blocked an attempt: {b[2]}")
+                    o = Outcome(
+                        VerdictStatus.satisfied, b[0], b[1], f"guard blocked an attempt: {b[2]}"
+                    )
             out.append(self._verdict(r.policy, o, blocked=blocked))
         self._apply_precedence(out)
         self._finalized = out
@@ -380,11 +404,13 @@ class PolicyEngine:
             for j in rivals[i]:
                 ov, op = verdicts[j], self.policies[j]
                 if ov.status in _WON and Source(op.source).rank > Source(p.source).rank:
-                    verdicts[i] = v.model_copy(update={
-                        "status": VerdictStatus.overridden,
-                        "evidence": f"overridden by higher-source policy '{op.id}' "
-                                    f"({Source(op.source).value}); {v.evidence}",
-                    })
+                    verdicts[i] = v.model_copy(
+                        update={
+                            "status": VerdictStatus.overridden,
+                            "evidence": f"overridden by higher-source policy '{op.id}' "
+                            f"({Source(op.source).value}); {v.evidence}",
+                        }
+                    )
                     break
 
 

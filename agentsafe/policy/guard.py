@@ -22,7 +22,9 @@ from agentsafe.policy.library import load_policy_file
 
 #: tags of the common tools, so callers need not pass them
 DEFAULT_TAGS: dict[str, list[str]] = {
-    "ask_user": ["user"], "send_message": ["user"], "finish": ["user", "terminal"],
+    "ask_user": ["user"],
+    "send_message": ["user"],
+    "finish": ["user", "terminal"],
     "refuse": ["user", "terminal"],
 }
 
@@ -40,13 +42,15 @@ class Guard:
         tool_tags: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.engine = PolicyEngine(list(policies), secrets=dict(secrets or {}), mode="guard")
-        self.tool_tags: dict[str, list[str]] = {**DEFAULT_TAGS,
-                                                **{k: list(v) for k, v in (tool_tags or {}).items()}}
+        self.tool_tags: dict[str, list[str]] = {
+            **DEFAULT_TAGS,
+            **{k: list(v) for k, v in (tool_tags or {}).items()},
+        }
         self.step = 0
         self._calls: dict[str, ToolCall] = {}
 
     @classmethod
-    def from_yaml(cls, paths: str | Path | Iterable[str | Path], **kw: Any) -> "Guard":
+    def from_yaml(cls, paths: str | Path | Iterable[str | Path], **kw: Any) -> Guard:
         """Load policies from YAML files in the policies/ layout (`policies: [...]`)."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -72,11 +76,21 @@ class Guard:
         self.step += 1
         call = ToolCall(name=tool, args=dict(args or {}), **({"id": call_id} if call_id else {}))
         self._calls[call.id] = call
-        target = Target(text=target_text, role=target_role) if (target_text or target_role) else None
-        ev = Event(step=self.step, kind=EventKind.call, call=call, tags=self._tags(tool, tags),
-                   target=target, url=url)
+        target = (
+            Target(text=target_text, role=target_role) if (target_text or target_role) else None
+        )
+        ev = Event(
+            step=self.step,
+            kind=EventKind.call,
+            call=call,
+            tags=self._tags(tool, tags),
+            target=target,
+            url=url,
+        )
         decision = self.engine.check(ev)
-        self.engine.observe(ev if decision.allowed else ev.model_copy(update={"kind": EventKind.blocked}))
+        self.engine.observe(
+            ev if decision.allowed else ev.model_copy(update={"kind": EventKind.blocked})
+        )
         return decision
 
     def record(
@@ -94,22 +108,41 @@ class Guard:
     ) -> None:
         """Record that a call ran (successfully or not), so later checks and verdicts see it."""
         call = ToolCall(name=tool, args=dict(args or {}))
-        target = Target(text=target_text, role=target_role) if (target_text or target_role) else None
+        target = (
+            Target(text=target_text, role=target_role) if (target_text or target_role) else None
+        )
         res = ToolResult(call_id=call.id, ok=ok and error is None, output=output, error=error)
-        self.engine.observe(Event(step=self.step, kind=EventKind.result, call=call,
-                                  tags=self._tags(tool, tags), result=res, target=target, url=url,
-                                  text=output if res.ok else (error or output)))
+        self.engine.observe(
+            Event(
+                step=self.step,
+                kind=EventKind.result,
+                call=call,
+                tags=self._tags(tool, tags),
+                result=res,
+                target=target,
+                url=url,
+                text=output if res.ok else (error or output),
+            )
+        )
 
     def record_answer(self, question: str, consent: bool, reply: str = "") -> None:
         """Record the user's answer to a question: consent for `require_consent_before` rules."""
-        self.engine.observe(Event(step=self.step, kind=EventKind.user_answer, text=reply,
-                                  data={"question": question, "consent": consent}))
+        self.engine.observe(
+            Event(
+                step=self.step,
+                kind=EventKind.user_answer,
+                text=reply,
+                data={"question": question, "consent": consent},
+            )
+        )
         self.record("ask_user", {"question": question}, output=reply)
 
     def record_event(self, event: Event) -> None:
         """Feed any raw event (navigation, egress, observation text...)."""
         self.engine.observe(event)
 
-    def verdicts(self, final_state: StateSnapshot | None = None, finished: bool = True) -> list[Verdict]:
+    def verdicts(
+        self, final_state: StateSnapshot | None = None, finished: bool = True
+    ) -> list[Verdict]:
         """One verdict per policy for everything recorded so far."""
         return self.engine.finalize(final_state, None, finished)

@@ -11,7 +11,12 @@ from typing import Any
 try:  # the stdlib's regex parser (stable since 3.11; sre_parse before)
     import re._parser as _sre  # type: ignore[import-not-found]
     from re._constants import (  # type: ignore[import-not-found]
-        BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN, AT,
+        AT,
+        BRANCH,
+        LITERAL,
+        MAX_REPEAT,
+        MIN_REPEAT,
+        SUBPATTERN,
     )
 except ImportError:  # pragma: no cover - other interpreters: no prefilter
     _sre = None
@@ -31,8 +36,6 @@ def lowercase_safe(pattern: str) -> bool:
     if "(?" in groups:
         return False
     return not any(ch.isupper() for ch in _ESCAPE.sub("", pattern))
-
-
 
 
 def _best(cands: list[Literals]) -> Literals | None:

@@ -6,7 +6,6 @@ handful of dict look-ups and `in` tests. Dotted argument names reach nested valu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ class Action:
     """One tool call as matchers see it: the name, its arguments and tags, and (once executed)
     the element it acted on and the URL requested or visited."""
 
-    __slots__ = ("tool", "args", "tags", "target", "url", "call_id", "_strings", "_pairs")
+    __slots__ = ("_pairs", "_strings", "args", "call_id", "tags", "target", "tool", "url")
 
     def __init__(
         self,
@@ -55,7 +54,7 @@ class Action:
         return self._pairs
 
     @classmethod
-    def from_event(cls, event: Event) -> "Action | None":
+    def from_event(cls, event: Event) -> Action | None:
         """The action of a `call`/`result`/`blocked` event (None when the event carries no call)."""
         call = event.call
         if call is None:
@@ -118,6 +117,8 @@ def _text(value: Any) -> str:
 
 
 ValuePred = Callable[[Any], bool]
+
+
 def compile_value(pred: ArgPredicate) -> ValuePred:
     """A predicate over one value (the sentinel _MISSING when absent). Every field given must hold.
     Strings (the common case) take a fast path; lists and dicts are tested on their string leaves."""
@@ -145,7 +146,9 @@ def _build(pred: ArgPredicate) -> tuple[ValuePred, Callable[[str, str], bool]]:
     if pred.regex is not None:
         str_tests.append(compile_search(pred.regex, not cs))
     if pred.one_of is not None:
-        opts = frozenset((o if cs else o.lower()) if isinstance(o, str) else _text(o) for o in pred.one_of)
+        opts = frozenset(
+            (o if cs else o.lower()) if isinstance(o, str) else _text(o) for o in pred.one_of
+        )
         str_tests.append(lambda raw, low: low in opts)
     exact = pred.equals if pred.equals is not None and not isinstance(pred.equals, str) else None
     exact_s = _text(exact).lower() if exact is not None else ""
@@ -197,6 +200,23 @@ def _texts(v: Any) -> list[str]:
 ActionPred = Callable[[Action], bool]
 
 
+def _arg_test(name: str, vp: ValuePred) -> ActionPred:
+    """Test one (possibly dotted) argument."""
+    if "." in name:
+        return lambda a: vp(get_path(a.args, name))
+    return lambda a: vp(a.args.get(name, _MISSING))
+
+
+def _target_test(attr: str, vp: ValuePred) -> ActionPred:
+    """Test the text or role of the element the action acted on."""
+
+    def test(a: Action) -> bool:
+        value = getattr(a.target, attr, None) if a.target is not None else None
+        return vp(value if value else _MISSING)
+
+    return test
+
+
 def _conjunction(tests: tuple[ActionPred, ...]) -> ActionPred:
     """One function testing all `tests` in order, unrolled for the common small sizes."""
     n = len(tests)
@@ -224,7 +244,7 @@ class CompiledMatcher:
     """A Matcher compiled into `__call__(action) -> bool`, plus the index keys under which an
     engine should file it (tool names, tags, or the 'command'/'url'/'*' buckets)."""
 
-    __slots__ = ("matcher", "tools", "keys", "_tests", "test")
+    __slots__ = ("_tests", "keys", "matcher", "test", "tools")
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -241,11 +261,7 @@ class CompiledMatcher:
             want = frozenset(matcher.tags)
             tests.append(lambda a: not want.isdisjoint(a.tags))
         for name, pred in matcher.args.items():
-            vp = compile_value(pred)
-            if "." in name:
-                tests.append(lambda a, n=name, p=vp: p(get_path(a.args, n)))
-            else:
-                tests.append(lambda a, n=name, p=vp: p(a.args.get(n, _MISSING)))
+            tests.append(_arg_test(name, compile_value(pred)))
         if matcher.any_arg is not None:
             pair = compile_pair(matcher.any_arg)
 
@@ -257,11 +273,9 @@ class CompiledMatcher:
 
             tests.append(_any_arg)
         if matcher.target_text is not None:
-            vp = compile_value(matcher.target_text)
-            tests.append(lambda a, p=vp: p(a.target.text if a.target and a.target.text else _MISSING))
+            tests.append(_target_test("text", compile_value(matcher.target_text)))
         if matcher.target_role is not None:
-            vp = compile_value(matcher.target_role)
-            tests.append(lambda a, p=vp: p(a.target.role if a.target and a.target.role else _MISSING))
+            tests.append(_target_test("role", compile_value(matcher.target_role)))
         if matcher.url is not None:
             url_test = compile_search(matcher.url, True)
             tests.append(lambda a: a.url is not None and url_test(a.url, a.url.lower()))
