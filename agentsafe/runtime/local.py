@@ -147,7 +147,7 @@ class LocalBackend:
         self.workdir: Path | None = None
         self._proc: Process | None = None
         self._reader: BufferedByteReceiveStream | None = None
-        self._seed: Path | None = None
+        self._seed: tuple[Path, int] | None = None  # the seed dir bound in the session, inode
         self._lock = anyio.Lock()
         self._next_id = 0
 
@@ -221,7 +221,7 @@ class LocalBackend:
             log.close()
         assert self._proc.stdout is not None
         self._reader = BufferedByteReceiveStream(self._proc.stdout)
-        self._seed = seed
+        self._seed = (seed, seed.stat().st_ino)
         try:
             await self._roundtrip({"op": "ping"}, 10.0)
         except SandboxError as e:
@@ -281,7 +281,8 @@ class LocalBackend:
         if not seed.is_dir():
             raise SandboxError(f"seed home not found: {seed}")
         async with self._lock:
-            if self._proc is not None and seed != self._seed:
+            # another seed, or the same one rebuilt (a new directory): bind it in a new session
+            if self._proc is not None and (seed, seed.stat().st_ino) != self._seed:
                 await self._stop_session()
             if self._proc is None:
                 await self._start_session(seed)

@@ -123,6 +123,28 @@ def make_backup(home: Path) -> None:
     (home / "backups" / "documents-2026-11-28.tar.gz").write_bytes(data)
 
 
+def make_bulk(home: Path) -> None:
+    """Larger generated files (deterministic) for disk-usage and log-cleanup tasks:
+    ~/Downloads/events_export_2026-10.csv (~600 KB) and rotated logs ~/logs/app.log.{1,2}.gz."""
+    import gzip
+    import random
+
+    if (home / "Downloads").is_dir():
+        rnd = random.Random(2026)
+        rows = ["event_id,timestamp,customer_id,event,value_eur"]
+        for i in range(12000):
+            rows.append(f"E{100000 + i},2026-10-{1 + i % 31:02d}T{i % 24:02d}:{i % 60:02d}:00Z,"
+                        f"C-{1001 + rnd.randrange(6)},{rnd.choice(['view', 'click', 'purchase'])},"
+                        f"{rnd.randrange(0, 500)}.{rnd.randrange(100):02d}")
+        (home / "Downloads" / "events_export_2026-10.csv").write_text("\n".join(rows) + "\n")
+    logs = home / "logs"
+    if (logs / "app.log").is_file():
+        base = (logs / "app.log").read_text()
+        for n, day in ((1, "27"), (2, "26")):
+            text = base.replace("2026-11-28", f"2026-11-{day}")
+            (logs / f"app.log.{n}.gz").write_bytes(gzip.compress(text.encode(), mtime=1764288000))
+
+
 def build(seed: str = "default", force: bool = False) -> Path:
     """The built home of `seed` (built now if missing or stale). Safe across processes."""
     src = SEEDS / seed / "home"
@@ -147,6 +169,7 @@ def build(seed: str = "default", force: bool = False) -> Path:
         for keep in home.rglob(".keep"):  # placeholders that keep empty Maildir dirs in git
             keep.unlink()
         make_backup(home)
+        make_bulk(home)
         gitspec = SEEDS / seed / "git.json"
         if gitspec.exists():
             try:
