@@ -550,7 +550,8 @@ def restore_home(seed: str, home: str) -> int:
                 r = f"{rel}/{e.name}" if rel else e.name
                 st = e.stat(follow_symlinks=False)
                 want = known.get(r)
-                if want is not None and want[0] == st.st_ino and stat.S_ISDIR(st.st_mode):
+                if (want is not None and want[0] == st.st_ino and stat.S_ISDIR(st.st_mode)
+                        and info[r][0] == "dir"):  # (inode numbers are reused: check the kind)
                     if want[1] != st.st_ctime_ns:  # entries added/removed, mode or times changed
                         os.chmod(e.path, modes.get(r, 0o755) | 0o700)
                         dirty.add(r)
