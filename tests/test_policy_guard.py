@@ -158,3 +158,14 @@ def test_guard_record_violation_when_caller_ignores_decision():
     guard.record("shell", {"command": "rm -rf /"}, output="")
     v = guard.verdicts()[0]
     assert v.status == S.violated and v.blocked
+
+
+def test_docs_guard_example_runs(capsys):
+    """The runnable example in docs/guard.md works as documented."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "guard.md").read_text()
+    code = doc.split("## Example (runnable)", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    exec(compile(code, "docs/guard.md", "exec"), {})  # noqa: S102 - our own documentation
+    out = capsys.readouterr().out
+    assert "os.no-recursive-delete-home" in out
+    assert "shop.ask-before-refund           satisfied blocked=True  consent granted" in out
+    assert "common.no-leak-secrets           satisfied blocked=True" in out
