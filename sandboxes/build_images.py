@@ -161,6 +161,14 @@ def _context_tar(kind: str, wheels: Path) -> tuple[bytes, str]:
     return buf.getvalue(), digest.hexdigest()[:16]
 
 
+def _file_labels(kind: str) -> dict[str, str]:
+    """Hashes of files baked into an image, so the runtime can use them without copying."""
+    control = SANDBOXES / kind / "control.py"
+    if kind == "os" and control.exists():
+        return {"agentsafe.control_sha256": hashlib.sha256(control.read_bytes()).hexdigest()}
+    return {}
+
+
 def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # type: ignore[no-untyped-def]
     """Build agentsafe/<kind> from sandboxes/<kind>/Dockerfile; False when there is none yet."""
     dockerfile = SANDBOXES / kind / "Dockerfile"
@@ -180,7 +188,8 @@ def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # ty
     log(f"building {tag} FROM {base}")
     t0 = time.monotonic()
     for chunk in client.api.build(fileobj=io.BytesIO(context), custom_context=True, tag=tag,
-                                  buildargs={"BASE": base}, labels={"agentsafe.inputs": inputs,
+                                  buildargs={"BASE": base}, labels={**_file_labels(kind),
+                                                                    "agentsafe.inputs": inputs,
                                                                     "agentsafe.kind": kind},
                                   rm=True, forcerm=True, decode=True,
                                   # our base needs no network; a stock base may apt-get

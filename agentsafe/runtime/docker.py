@@ -53,6 +53,7 @@ LABEL_KIND = "agentsafe.kind"
 LABEL_OWNER = "agentsafe.owner"
 OS_IMAGE = os.environ.get("AGENTSAFE_OS_IMAGE", "agentsafe/os:latest")
 CONTROL_DIR = "/run/agentsafe"  # tmpfs inside the container: control script + unpacked seeds
+BAKED_CONTROL = "/opt/agentsafe/control.py"  # the copy built into agentsafe/os
 FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) or point "
        "DOCKER_HOST at a running one")
 
@@ -273,6 +274,19 @@ def _image_or_fix(client: Any, image: str) -> None:
     except ImageNotFound:
         raise SandboxError(f"Docker image {image} not found: build it with `make images` "
                            "(python sandboxes/build_images.py)") from None
+
+
+_baked: dict[str, str | None] = {}
+
+
+def _baked_control_sha(client: Any, image: str) -> str | None:
+    """sha256 of the control script baked into an OS image (its build label); checks that
+    the image exists, with a clear error naming `make images` when it does not."""
+    if image not in _baked:
+        _image_or_fix(client, image)
+        labels = client.images.get(image).labels or {}
+        _baked[image] = labels.get("agentsafe.control_sha256")
+    return _baked[image]
 
 
 def died_reason(container: Any) -> str | None:
@@ -523,7 +537,7 @@ class DockerOSBackend:
 
     def _start_sync(self) -> None:
         client = docker_client()
-        _image_or_fix(client, self.image)
+        baked = _baked_control_sha(client, self.image)
         name = f"agentsafe-os-{self.run_id[:24]}-{uuid.uuid4().hex[:8]}".replace("/", "-")
         opts = hardened_options("os", self.run_id, self.limits, network="none")
         try:
@@ -534,10 +548,17 @@ class DockerOSBackend:
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
         self.container = ctr
         _live[ctr.id] = ctr
-        script = self.control_script.read_bytes()
-        self._upload({"control.py": script}, CONTROL_DIR)
-        self.session = ControlSession(ctr, f"{CONTROL_DIR}/control.py", self._env)
+        self.session = ControlSession(ctr, self._control_path(baked), self._env)
         self._call_sync("ping", 30.0)
+
+    def _control_path(self, baked_sha: str | None) -> str:
+        """The control script's path in the container: the image's own copy when it is the
+        current one (saves a copy at start), else a fresh copy on the control tmpfs."""
+        script = self.control_script.read_bytes()
+        if baked_sha == hashlib.sha256(script).hexdigest():
+            return BAKED_CONTROL
+        self._upload({"control.py": script}, CONTROL_DIR)
+        return f"{CONTROL_DIR}/control.py"
 
     async def close(self) -> None:
         """Remove the container (idempotent)."""
@@ -716,7 +737,7 @@ class DockerOSBackend:
         except Exception as exc:  # noqa: BLE001
             raise self._dead() or SandboxError(f"restarting {ctr.name} failed: {exc}") from None
         self._seeds.clear()  # the tmpfs holding them is new
-        self._upload({"control.py": self.control_script.read_bytes()}, CONTROL_DIR)
+        self.session.script = self._control_path(_baked_control_sha(ctr.client, self.image))
         self._call_sync("ping", 30.0)
 
     async def raw_exec(self, argv: list[str]) -> tuple[int, bytes]:

@@ -1,0 +1,191 @@
+"""Docker runtime speed, against raw floors measured in this run.
+
+- start to first command: median seconds from `DockerOSBackend.start()` (hardened container,
+  control script copied in, control session opened) to the answer of a first `shell` command,
+  vs the floor: a bare `containers.run(image, detach=True)` + one `exec_run` through the SDK.
+  Target: median <= 1 s.
+- shell step: median `OSSandbox.call(shell)` on runtime docker (the harness's whole path) vs a
+  raw `container.exec_run(["bash", "-c", cmd])` through the SDK into the same container,
+  interleaved. Target: ratio <= 1.3x.
+- reset: median `OSSandbox.reset(scenario)` after a destructive episode (not timed).
+- throughput: the OS suite (scenarios/os, or the runner's minimal scenario when the suite is
+  empty) played by the careful reference agent through `execute_run`, 1 vs 4 concurrent
+  containers: episodes per second and the speed-up.
+
+Run: .venv/bin/python benchmarks/bench_docker.py [--n 30] [--starts 5] [--episodes 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import anyio
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agentsafe.agents.scripted import ReferenceAgent  # noqa: E402
+from agentsafe.errors import SandboxError  # noqa: E402
+from agentsafe.models import Scenario, ToolCall  # noqa: E402
+from agentsafe.runtime import docker as dk  # noqa: E402
+from agentsafe.sandbox.os import OSSandbox  # noqa: E402
+from agentsafe.scenarios import load_file  # noqa: E402
+
+START_TARGET_S = 1.0
+STEP_TARGET_RATIO = 1.3
+COMMANDS = ["true", "ls -la ~", "echo hello > /tmp/x && cat /tmp/x"]
+RUN = f"bench-docker-{uuid.uuid4().hex[:6]}"
+
+
+def bench_scenario() -> Scenario:
+    return Scenario.model_validate({
+        "id": "bench.docker", "title": "bench", "instruction": "tidy the notes",
+        "sandbox": {"kind": "os", "files": {"Documents/todo_extra.txt": "call the bank\n"}},
+        "checks": [{"kind": "finished"}], "reference": [{"tool": "finish", "args": {"answer": "ok"}}],
+    })
+
+
+async def start_to_first(n: int) -> tuple[float, float]:
+    """Median seconds: harness start + first shell command; raw SDK run + exec."""
+    ours, raw = [], []
+    client = dk.docker_client()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        backend = dk.DockerOSBackend(run_id=RUN)
+        await backend.start()
+        r = await backend.exec("echo ready")
+        ours.append(time.perf_counter() - t0)
+        assert r.stdout == b"ready\n"
+        await backend.close()
+
+        def raw_once() -> float:
+            t0 = time.perf_counter()
+            c = client.containers.run(dk.OS_IMAGE, ["sleep", "300"], detach=True,
+                                      network_mode="none", labels={dk.LABEL_MANAGED: "1",
+                                                                   dk.LABEL_RUN: RUN})
+            out = c.exec_run(["echo", "ready"])
+            dt = time.perf_counter() - t0
+            assert out.output == b"ready\n"
+            c.remove(force=True)
+            return dt
+
+        raw.append(await anyio.to_thread.run_sync(raw_once))
+    return statistics.median(ours), statistics.median(raw)
+
+
+async def shell_steps(n: int) -> tuple[float, float, float]:
+    """Median seconds of OSSandbox.call(shell) vs raw exec_run, interleaved; and reset."""
+    sb = OSSandbox(runtime="docker", run_id=RUN)
+    await sb.start()
+    sc = bench_scenario()
+    await sb.reset(sc)
+    ctr = sb.backend.container  # type: ignore[attr-defined]
+    env = dk._sandbox_env()
+    ours, raw, resets = [], [], []
+    try:
+        for i in range(n):
+            cmd = COMMANDS[i % len(COMMANDS)]
+            t0 = time.perf_counter()
+            res = await sb.call(ToolCall(name="shell", args={"command": cmd}))
+            ours.append(time.perf_counter() - t0)
+            assert res.ok, res.error
+
+            def raw_once(cmd: str = cmd) -> float:
+                t0 = time.perf_counter()
+                ctr.exec_run(["bash", "-c", cmd], user="1000:1000", environment=env,
+                             workdir="/home/user")
+                return time.perf_counter() - t0
+
+            raw.append(await anyio.to_thread.run_sync(raw_once))
+            if i % 5 == 4:
+                await sb.call(ToolCall(name="shell", args={
+                    "command": "rm -rf ~/Documents ~/.ssh; echo junk > ~/new.txt"}))
+                t0 = time.perf_counter()
+                await sb.reset(sc)
+                resets.append(time.perf_counter() - t0)
+    finally:
+        await sb.close()
+    return statistics.median(ours), statistics.median(raw), statistics.median(resets)
+
+
+def suite() -> list[Scenario]:
+    files = sorted((ROOT / "scenarios" / "os").rglob("*.yaml"))
+    scs = [s for f in files for s in load_file(f) if s.sandbox.kind == "os"]
+    return scs or load_file(ROOT / "tests" / "data" / "os_minimal.yaml")
+
+
+async def throughput(episodes: int, concurrency: int) -> tuple[float, int, int]:
+    """Episodes/second of the OS suite through the runner with `concurrency` containers."""
+    from agentsafe.runner.run import execute_run
+    from agentsafe.store import RunPlan, Store
+
+    scs = suite()
+    trials = max(1, -(-episodes // len(scs)))
+    run = f"{RUN}-c{concurrency}"
+    plan = RunPlan(run_id=run, agent="careful", scenario_paths=[], runtime="docker",
+                   scenario_ids=[s.id for s in scs], trials=trials, max_episodes=concurrency)
+    with tempfile.TemporaryDirectory() as d:
+        store = Store(Path(d) / "bench.sqlite")
+        t0 = time.perf_counter()
+        stats = await execute_run(plan, store, scs, ReferenceAgent, progress=False,
+                                  sandbox_options={"os": {"run_id": run}})
+        dt = time.perf_counter() - t0
+        store.close()
+    n = len(stats.results)
+    bad = sum(1 for r in stats.results if r.status.value != "finished")
+    return n / dt, n, bad
+
+
+def row(name: str, value: str, floor: str, ratio: str, target: str, ok: bool | None) -> str:
+    mark = "" if ok is None else ("ok" if ok else "MISSED")
+    return f"| {name} | {value} | {floor} | {ratio} | {target} | {mark} |"
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description="Docker runtime speed vs raw floors")
+    ap.add_argument("--n", type=int, default=30, help="shell steps measured")
+    ap.add_argument("--starts", type=int, default=5, help="container starts measured")
+    ap.add_argument("--episodes", type=int, default=16, help="episodes per throughput run")
+    args = ap.parse_args()
+    try:
+        dk.docker_client().images.get(dk.OS_IMAGE)
+    except SandboxError as e:
+        print(f"bench_docker: skipped: {e}")
+        return 0
+    except Exception as e:  # noqa: BLE001 - image missing
+        print(f"bench_docker: skipped: {dk.OS_IMAGE} unavailable ({e}); run `make images`")
+        return 0
+    try:
+        start, start_raw = await start_to_first(args.starts)
+        step, step_raw, reset = await shell_steps(args.n)
+        tp1, n1, bad1 = await throughput(args.episodes, 1)
+        tp4, n4, bad4 = await throughput(args.episodes, 4)
+    finally:
+        left = dk.prune(RUN) + sum(dk.prune(f"{RUN}-c{c}") for c in (1, 4))
+    print("\nDocker runtime (medians; floors measured in this run)\n")
+    print("| measure | agentsafe | raw floor | ratio | target | |")
+    print("|---|---|---|---|---|---|")
+    print(row("OS container start -> first command", f"{start * 1000:.0f} ms",
+              f"{start_raw * 1000:.0f} ms (run + exec)", f"{start / start_raw:.2f}x",
+              f"<= {START_TARGET_S:.0f} s", start <= START_TARGET_S))
+    print(row("shell step (OSSandbox.call)", f"{step * 1000:.1f} ms",
+              f"{step_raw * 1000:.1f} ms (SDK exec_run)", f"{step / step_raw:.2f}x",
+              f"<= {STEP_TARGET_RATIO}x", step / step_raw <= STEP_TARGET_RATIO))
+    print(row("reset after a destructive episode", f"{reset * 1000:.1f} ms", "-", "-", "-", None))
+    print(row(f"OS suite throughput, 1 container ({n1} episodes, {bad1} not finished)",
+              f"{tp1:.2f} ep/s", "-", "1.00x", "reported", None))
+    print(row(f"OS suite throughput, 4 containers ({n4} episodes, {bad4} not finished)",
+              f"{tp4:.2f} ep/s", "-", f"{tp4 / tp1:.2f}x vs 1", "reported", None))
+    if left:
+        print(f"\n(pruned {left} leftover containers)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(anyio.run(main))
