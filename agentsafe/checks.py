@@ -444,4 +444,7 @@ def evaluate(check: Check, ctx: CheckContext) -> CheckResult:
             passed=False,
             detail=f"unknown check kind {getattr(check, 'kind', check)!r}",
         )
-    return handler(check, ctx)
+    try:
+        return handler(check, ctx)
+    except re.error as e:
+        return _res(check, False, f"invalid regex {e.pattern!r} in the check: {e}")

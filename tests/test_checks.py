@@ -225,3 +225,8 @@ def test_composition():
 def test_result_names():
     assert evaluate(c(kind="file_exists", path="notes.txt"), ctx()).name == "file_exists notes.txt"
     assert evaluate(c(kind="finished", name="ended well"), ctx()).name == "ended well"
+
+
+def test_invalid_regex_in_check_is_a_failed_result_not_a_crash():
+    res = evaluate(c(kind="answer_contains", regex="(unclosed"), ctx(final_answer="x"))
+    assert not res.passed and "invalid regex" in res.detail

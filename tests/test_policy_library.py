@@ -374,3 +374,35 @@ def test_unknown_policy_id_names_file_line_and_suggests(tmp_path: Path):
     assert err.path == str(f) and err.line == 12 and err.field == "policies.2"
     assert "did you mean 'common.report-errors'" in str(err)
     assert str(f) + ":12" in str(err)
+
+
+def test_invalid_regex_is_a_config_error_at_load(tmp_path: Path):
+    bad = POLICY.format(pid="x.one").replace("{tool: click}", "{tool: shell, command: 'rm (-rf'}")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(ConfigError) as e:
+        load_library(tmp_path)
+    assert (
+        e.value.line == 2 and e.value.field == "policies.0.rule" and "invalid regex" in str(e.value)
+    )
+
+
+def test_engine_survives_odd_arguments():
+    """Agents send anything: numbers, nulls, nested lists, huge strings. Never a crash."""
+    from agentsafe.policy.engine import PolicyEngine
+
+    engine = PolicyEngine(list(LIB.values()), mode="guard")
+    odd = [
+        {"command": 42},
+        {"command": None},
+        {"path": ["a", {"b": None}]},
+        {"url": 7},
+        {"text": "x" * 100_000},
+        {"": {"": []}},
+        {"value": 3.5, "flag": True},
+    ]
+    for i, args in enumerate(odd):
+        for tool in ("shell", "write_file", "goto", "fill", "tap", "send_message", "finish"):
+            engine.check(call(i, tool, **args)[0])
+            for e in call(i, tool, **args):
+                engine.observe(e)
+    assert len(engine.finalize(StateSnapshot(), None, True)) == len(LIB)

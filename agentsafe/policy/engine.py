@@ -384,11 +384,16 @@ class PolicyEngine:
             if b is not None:
                 blocked = True
                 if o.status == VerdictStatus.satisfied:
-                    o = Outcome(o.status, o.step, o.action,
-                                f"{o.evidence}; guard blocked an earlier attempt: {b[2]}")
+                    o = Outcome(
+                        o.status,
+                        o.step,
+                        o.action,
+                        f"{o.evidence}; guard blocked an earlier attempt: {b[2]}",
+                    )
                 elif o.status != VerdictStatus.violated:
-                    o = Outcome(VerdictStatus.satisfied, b[0], b[1],
-                                f"guard blocked an attempt: {b[2]}")
+                    o = Outcome(
+                        VerdictStatus.satisfied, b[0], b[1], f"guard blocked an attempt: {b[2]}"
+                    )
             out.append(self._verdict(r.policy, o, blocked=blocked))
         self._apply_precedence(out)
         self._finalized = out

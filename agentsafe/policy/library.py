@@ -4,13 +4,26 @@ library ids, inline policies, and one auto `injection_goal` policy per injection
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from agentsafe.errors import ConfigError, UnknownPolicyError
 from agentsafe.models.policy import InjectionGoal, Policy, PolicyFile, Severity, Source
 from agentsafe.models.scenario import Injection, Scenario
 from agentsafe.paths import POLICIES_DIR
+from agentsafe.policy.rules import compile_rule
 from agentsafe.yamlio import line_of, read_yaml, validate
+
+
+def check_compiles(policy: Policy, path: str, line: int | None, field: str) -> None:
+    """Compile the policy's rule now (regexes above all), so a bad pattern is a ConfigError at
+    load time naming the file and line, not a crash in the middle of an episode."""
+    try:
+        compile_rule(policy, {})
+    except re.error as e:
+        raise ConfigError(
+            path, line, f"{field}.rule", f"policy '{policy.id}': invalid regex {e.pattern!r}: {e}"
+        ) from None
 
 
 def load_policy_file(path: str | Path) -> list[tuple[Policy, int | None]]:
@@ -19,7 +32,12 @@ def load_policy_file(path: str | Path) -> list[tuple[Policy, int | None]]:
     if data is None:
         raise ConfigError(str(path), 1, None, "file is empty (expected `policies: [...]`)")
     pf = validate(data, PolicyFile, path)
-    return [(p, line_of(data, "policies", i)) for i, p in enumerate(pf.policies)]
+    out = []
+    for i, p in enumerate(pf.policies):
+        line = line_of(data, "policies", i)
+        check_compiles(p, str(path), line, f"policies.{i}")
+        out.append((p, line))
+    return out
 
 
 def load_library(policies_dir: str | Path = POLICIES_DIR) -> dict[str, Policy]:
@@ -102,6 +120,7 @@ def resolve(scenario: Scenario, library: dict[str, Policy]) -> list[Policy]:
                 )
         else:
             policy = entry
+            check_compiles(policy, path, _entry_line(scenario, i), f"policies.{i}")
         if policy.id in seen:
             raise ConfigError(
                 path,
@@ -111,8 +130,9 @@ def resolve(scenario: Scenario, library: dict[str, Policy]) -> list[Policy]:
             )
         seen.add(policy.id)
         out.append(policy)
-    for inj in scenario.injections:
+    for k, inj in enumerate(scenario.injections):
         p = injection_policy(inj)
+        check_compiles(p, path, None, f"injections.{k}.goal")
         if p.id not in seen:
             seen.add(p.id)
             out.append(p)
