@@ -17,6 +17,8 @@ from phone.core import Phone
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["q"] = lambda s: quote(str(s), safe="")
+# inlined in every page: one request per screen, no stylesheet round trip
+templates.env.globals["phone_css"] = (HERE / "static" / "phone.css").read_text()
 
 Handler = Callable[[Request], Awaitable[Response]]
 
