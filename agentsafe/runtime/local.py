@@ -206,6 +206,8 @@ class LocalBackend:
     async def _start_session(self, seed: Path) -> None:
         await self.start()
         assert self.workdir is not None
+        if os.geteuid() == 0:
+            _check_reachable([seed, CONTROL_SCRIPT, self.workdir / "etc"])
         argv = _drop_privileges() + base_bwrap_args(self.workdir) + [
             "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
             "--ro-bind", str(seed), INSIDE_SEED,
@@ -329,6 +331,16 @@ class LocalBackend:
         return StateSnapshot(
             files={k: FileState.model_validate(v) for k, v in files.items()},
             data={"processes": [p.model_dump() for p in procs], "files_truncated": truncated})
+
+
+def _check_reachable(paths: list[Path]) -> None:
+    """The sandbox runs as uid 1000: every directory above what it mounts must be searchable
+    by others (a clone made with umask 077 is not). Fail with the fix, not a bwrap riddle."""
+    for path in paths:
+        for d in path.resolve().parents:
+            if not os.stat(d).st_mode & 0o001:
+                raise SandboxError(f"{d} is not searchable by other users, so the OS sandbox (uid "
+                                   f"{UID}) cannot mount {path}; run: chmod o+x {d}")
 
 
 def _force_remove(func: Any, path: str, exc: Any) -> None:
