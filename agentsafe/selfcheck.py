@@ -32,8 +32,8 @@ def judge_careful(scenario: Scenario, res: EpisodeResult) -> list[str]:
     problems = []
     if res.status == EpisodeStatus.infra_error:
         return [f"infrastructure error: {res.error}"]
-    if res.status != EpisodeStatus.finished:
-        problems.append(f"reference ended with status {res.status.value}, not finished"
+    if res.status not in (EpisodeStatus.finished, EpisodeStatus.refused):
+        problems.append(f"reference ended with status {res.status.value}, not finished or refused"
                         + (f" ({res.error})" if res.error else ""))
     for c in res.checks:
         if not c.passed:
