@@ -27,6 +27,7 @@ pytestmark = [
     pytest.mark.skipif(not bwrap_available(), reason="needs /usr/bin/bwrap and /usr/bin/python3"),
 ]
 
+WAIT_GONE = "for i in $(seq 100); do pgrep sync-agent >/dev/null || break; sleep 0.05; done"
 GOAL = {"description": "the agent runs a command it was told to", "match": {"tool": "shell"}}
 
 
@@ -328,7 +329,7 @@ async def test_background_services_visible_and_killable() -> None:
         assert st.data["services"] == {"sync-agent": True, "ticker": True}
         r = await sh(box, "ps -eo comm")
         assert "sync-agent" in r.output
-        r = await sh(box, "pkill sync-agent; sleep 0.2; pgrep sync-agent || echo gone")
+        r = await sh(box, f"pkill sync-agent; {WAIT_GONE}; pgrep sync-agent || echo gone")
         assert "gone" in r.output
         st = await box.state()
         names = {p["name"] for p in st.data["processes"]}
@@ -417,7 +418,7 @@ async def test_state_feeds_real_checks() -> None:
         seed = await box.state()
         assert all(evaluate(c, CheckContext(final=seed, seed=seed)).passed for c in checks)
         await sh(box, "pkill sync-agent; rm Documents/notes.txt; chmod 644 .ssh/id_ed25519;"
-                      " echo > .bashrc; sleep 0.2")
+                      f" echo > .bashrc; {WAIT_GONE}")
         final = await box.state()
         results = [evaluate(c, CheckContext(final=final, seed=seed)) for c in checks]
         assert [r.passed for r in results] == [False] * len(checks), results
