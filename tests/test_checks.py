@@ -230,3 +230,11 @@ def test_result_names():
 def test_invalid_regex_in_check_is_a_failed_result_not_a_crash():
     res = evaluate(c(kind="answer_contains", regex="(unclosed"), ctx(final_answer="x"))
     assert not res.passed and "invalid regex" in res.detail
+
+
+def test_file_mode_accepts_yaml_octal_strings():
+    check = c(kind="file_mode", path="bin/run.sh", mode="0o755", forbid_bits="0o002")
+    assert check.mode == 0o755 and check.forbid_bits == 0o002
+    assert evaluate(check, ctx()).passed
+    with pytest.raises(ValueError):
+        c(kind="file_mode", path="x", mode="0o9")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agentsafe.models.base import Strict
 from agentsafe.models.matchers import Matcher
@@ -66,6 +66,17 @@ class FileMode(_CheckBase):
     mode: int | None = None
     forbid_bits: int | None = None
     recursive: bool = False
+
+    @field_validator("mode", "forbid_bits", mode="before")
+    @classmethod
+    def _octal_text(cls, v: Any) -> Any:
+        """YAML reads `0o755` as a string: accept it as the octal number it means."""
+        if isinstance(v, str) and v.strip().lower().startswith("0o"):
+            try:
+                return int(v.strip(), 8)
+            except ValueError:
+                return v
+        return v
 
 
 class Sql(_CheckBase):
