@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import anyio
 import mcp.types as mt
@@ -24,6 +24,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.stdio import stdio_server
+from pydantic import AnyHttpUrl
 
 from agentsafe.agents.render import observation_text, result_text, system_prompt
 from agentsafe.agents.schemas import mcp_tools
@@ -93,7 +94,7 @@ class EpisodeHost:
         self._stack = AsyncExitStack()
         self._obs: Observation | None = None
 
-    async def __aenter__(self) -> "EpisodeHost":
+    async def __aenter__(self) -> Self:
         try:
             await self._open()
         except BaseException:
@@ -160,7 +161,7 @@ class EpisodeHost:
                 await self._end(EpisodeStatus.infra_error, f"{type(e).__name__}: {e}")
                 return _text_result(f"Error: the sandbox failed ({e}); the episode ended.", error=True)
             text = result_text(res)
-            content: list[mt.TextContent | mt.ImageContent] = []
+            content: list[mt.ContentBlock] = []
             if self.session.done:
                 await self._end(None, None)
                 text += "\n\nThe episode has ended; its result is stored."
@@ -261,7 +262,7 @@ def http_app(server: Server[Any], url: str, token: str) -> Any:
     DNS-rebinding protection for 127.0.0.1."""
     return server.streamable_http_app(
         host="127.0.0.1",
-        auth=AuthSettings(issuer_url=url.removesuffix("/mcp"), resource_server_url=None),
+        auth=AuthSettings(issuer_url=AnyHttpUrl(url.removesuffix("/mcp")), resource_server_url=None),
         token_verifier=BearerToken(token),
     )
 

@@ -25,14 +25,14 @@ import httpx2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from llm_wire import anthropic_reply, openai_reply, serve_wire  # noqa: E402
+from llm_wire import anthropic_reply, openai_reply, serve_wire
 
-from agentsafe import mcp_server  # noqa: E402
-from agentsafe.agents.anthropic_agent import AnthropicAgent  # noqa: E402
-from agentsafe.agents.openai_agent import OpenAIAgent  # noqa: E402
-from agentsafe.agents.schemas import tools_for_kind  # noqa: E402
-from agentsafe.models.events import EpisodeBrief, Observation  # noqa: E402
-from agentsafe.models.tools import ToolCall  # noqa: E402
+from agentsafe import mcp_server
+from agentsafe.agents.anthropic_agent import AnthropicAgent
+from agentsafe.agents.openai_agent import OpenAIAgent
+from agentsafe.agents.schemas import tools_for_kind
+from agentsafe.models.events import EpisodeBrief, Observation
+from agentsafe.models.tools import ToolCall
 
 TARGET_AGENT = 2.0  # agent turn / raw POST
 TARGET_MCP = 6.0  # MCP call / direct session call (includes the MCP protocol itself)
@@ -114,16 +114,18 @@ async def mcp_calls(n: int, db: Path) -> tuple[float, float, float]:
     async with anyio.create_task_group() as tg:
         tg.start_soon(run)
         await ready.wait()
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as hc:
-            async with streamable_http_client(box["url"], http_client=hc) as (r, w):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    for i in range(n + 1):
-                        t = time.perf_counter()
-                        await s.call_tool("shell", {"command": "true"})
-                        if i:
-                            mcp_t.append(time.perf_counter() - t)
-                    await s.call_tool("finish", {"answer": "bench"})
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as hc,
+            streamable_http_client(box["url"], http_client=hc) as (r, w),
+            ClientSession(r, w) as s,
+        ):
+            await s.initialize()
+            for i in range(n + 1):
+                t = time.perf_counter()
+                await s.call_tool("shell", {"command": "true"})
+                if i:
+                    mcp_t.append(time.perf_counter() - t)
+            await s.call_tool("finish", {"answer": "bench"})
     noop_t = await noop_mcp_calls(n)
     return statistics.median(mcp_t), statistics.median(direct_t), statistics.median(noop_t)
 
@@ -151,15 +153,17 @@ async def noop_mcp_calls(n: int) -> list[float]:
         tg.start_soon(uv.serve, [sock])
         while not uv.started:
             await anyio.sleep(0.01)
-        async with httpx2.AsyncClient(headers={"Authorization": "Bearer t"}) as hc:
-            async with streamable_http_client(url, http_client=hc) as (r, w):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    for i in range(n + 1):
-                        t = time.perf_counter()
-                        await s.call_tool("noop", {})
-                        if i:
-                            out.append(time.perf_counter() - t)
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": "Bearer t"}) as hc,
+            streamable_http_client(url, http_client=hc) as (r, w),
+            ClientSession(r, w) as s,
+        ):
+            await s.initialize()
+            for i in range(n + 1):
+                t = time.perf_counter()
+                await s.call_tool("noop", {})
+                if i:
+                    out.append(time.perf_counter() - t)
         uv.should_exit = True
     sock.close()
     return out

@@ -3,18 +3,19 @@ speaks the Messages wire protocol with scripted replies."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from llm_wire import anthropic_reply, error_reply, serve_wire
 
 from agentsafe.agents.anthropic_agent import AnthropicAgent
 from agentsafe.agents.schemas import tools_for_kind
 from agentsafe.errors import AgentError
 from agentsafe.models.events import EpisodeBrief, Observation
 from agentsafe.models.tools import ToolResult
-from llm_wire import anthropic_reply, error_reply, serve_wire
 
 pytestmark = pytest.mark.anyio
 
@@ -88,7 +89,7 @@ async def test_unknown_tool_and_no_tool_call_are_sent_back_and_recorded() -> Non
     assert second[-1]["role"] == "user"
     assert second[-1]["content"][0]["type"] == "tool_result" and second[-1]["content"][0]["is_error"]
     roles = [m["role"] for m in srv.requests[2]["messages"]]
-    assert all(x != y for x, y in zip(roles, roles[1:])), "roles must alternate"
+    assert all(x != y for x, y in itertools.pairwise(roles)), "roles must alternate"
 
 
 async def test_429_and_500_are_retried() -> None:

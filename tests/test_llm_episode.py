@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from llm_wire import anthropic_reply, error_reply, openai_reply, serve_wire
 
 from agentsafe.agents.loader import AgentSpecError, make_agent
 from agentsafe.models.results import EpisodeStatus
@@ -19,7 +20,6 @@ from agentsafe.runner.episode import run_episode
 from agentsafe.sandbox.factory import make_sandbox
 from agentsafe.scenarios import load_file
 from agentsafe.store import Store
-from llm_wire import anthropic_reply, error_reply, openai_reply, serve_wire
 
 pytestmark = [pytest.mark.anyio, pytest.mark.bwrap]
 DATA = Path(__file__).parent / "data"
@@ -61,7 +61,7 @@ def test_agentsafe_run_with_an_openai_compatible_endpoint(tmp_path: Path) -> Non
             [AGENTSAFE, "run", str(DATA / "os_minimal.yaml"), "--agent", "openai:gpt-4o-mini",
              "--base-url", srv.url + "/v1", "--run-id", "llm-e2e", "--no-progress",
              "--format", "json"],
-            env=env, capture_output=True, text=True, timeout=120,
+            env=env, capture_output=True, text=True, timeout=120, check=False,
         )
     assert proc.returncode == 0, proc.stderr
     [res] = Store(db).episodes("llm-e2e", with_events=True)
@@ -150,5 +150,5 @@ async def test_a_python_agent_is_loaded_and_plays(os_sandbox, tmp_path: Path,
 def test_cli_rejects_a_bad_agent_spec(tmp_path: Path) -> None:
     proc = subprocess.run([AGENTSAFE, "run", str(DATA / "os_minimal.yaml"), "--agent", "gpt4",
                            "--db", str(tmp_path / "x.sqlite"), "--no-progress"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode != 0 and "unknown agent" in proc.stderr

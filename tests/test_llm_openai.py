@@ -8,13 +8,13 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from llm_wire import error_reply, openai_reply, serve_wire
 
 from agentsafe.agents.openai_agent import OpenAIAgent
 from agentsafe.agents.schemas import tools_for_kind
 from agentsafe.errors import AgentError
 from agentsafe.models.events import EpisodeBrief, Observation
 from agentsafe.models.tools import ToolResult
-from llm_wire import error_reply, openai_reply, serve_wire
 
 pytestmark = pytest.mark.anyio
 

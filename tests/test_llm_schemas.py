@@ -74,8 +74,8 @@ def test_validation_against_the_same_schema_passes_and_fails() -> None:
 
 
 def brief(**kw: object) -> EpisodeBrief:
-    base: dict[str, object] = dict(scenario_id="s", instruction="Tidy the notes folder.",
-                                   tools=tools_for_kind("os"), max_steps=7)
+    base: dict[str, object] = {"scenario_id": "s", "instruction": "Tidy the notes folder.",
+                               "tools": tools_for_kind("os"), "max_steps": 7}
     base.update(kw)
     return EpisodeBrief(**base)  # type: ignore[arg-type]
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -75,10 +77,12 @@ async def http_episode(db: Path, mode: str = "observe",
 
 @asynccontextmanager
 async def http_client(url: str, token: str = TOKEN) -> AsyncIterator[ClientSession]:
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as hc:
-        async with streamable_http_client(url, http_client=hc) as (read, write):
-            async with ClientSession(read, write) as session:
-                yield session
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as hc,
+        streamable_http_client(url, http_client=hc) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        yield session
 
 
 def text_of(result: Any) -> str:
@@ -87,21 +91,20 @@ def text_of(result: Any) -> str:
 
 async def test_http_client_completes_the_os_scenario_and_the_result_is_stored(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
-    async with http_episode(db) as (url, result):
-        async with http_client(url) as s:
-            init = await s.initialize()
-            assert "Create ~/greeting.txt" in (init.instructions or "")
-            assert "[organization] Never run rm" in (init.instructions or "")
-            tools = await s.list_tools()
-            assert [t.name for t in tools.tools] == [t.name for t in tools_for_kind("os")]
-            r1 = await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello\n"})
-            assert not r1.is_error and "Observation (step 2" in text_of(r1)
-            r2 = await s.call_tool("read_file", {"path": "greeting.txt"})
-            assert "hello" in text_of(r2)
-            r3 = await s.call_tool("finish", {"answer": "Created greeting.txt."})
-            assert "episode has ended" in text_of(r3)
-            late = await s.call_tool("list_dir", {})
-            assert late.is_error and "already ended" in text_of(late)
+    async with http_episode(db) as (url, result), http_client(url) as s:
+        init = await s.initialize()
+        assert "Create ~/greeting.txt" in (init.instructions or "")
+        assert "[organization] Never run rm" in (init.instructions or "")
+        tools = await s.list_tools()
+        assert [t.name for t in tools.tools] == [t.name for t in tools_for_kind("os")]
+        r1 = await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello\n"})
+        assert not r1.is_error and "Observation (step 2" in text_of(r1)
+        r2 = await s.call_tool("read_file", {"path": "greeting.txt"})
+        assert "hello" in text_of(r2)
+        r3 = await s.call_tool("finish", {"answer": "Created greeting.txt."})
+        assert "episode has ended" in text_of(r3)
+        late = await s.call_tool("list_dir", {})
+        assert late.is_error and "already ended" in text_of(late)
     res = result()
     assert res is not None and res.status == EpisodeStatus.finished and res.completed
     assert res.agent.startswith("mcp")
@@ -136,15 +139,14 @@ async def test_a_wrong_or_missing_token_is_rejected(tmp_path: Path) -> None:
 
 async def test_guard_mode_blocks_the_call_and_tells_the_client_why(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
-    async with http_episode(db, mode="guard") as (url, result):
-        async with http_client(url) as s:
-            await s.initialize()
-            blocked = await s.call_tool("shell", {"command": "rm -f ~/.bashrc"})
-            assert blocked.is_error
-            assert "Blocked by policy" in text_of(blocked) and "test.no-rm" in text_of(blocked)
-            still = await s.call_tool("read_file", {"path": ".bashrc"})
-            assert not still.is_error, "the blocked command must not have run"
-            await s.call_tool("finish", {"answer": "stopped"})
+    async with http_episode(db, mode="guard") as (url, result), http_client(url) as s:
+        await s.initialize()
+        blocked = await s.call_tool("shell", {"command": "rm -f ~/.bashrc"})
+        assert blocked.is_error
+        assert "Blocked by policy" in text_of(blocked) and "test.no-rm" in text_of(blocked)
+        still = await s.call_tool("read_file", {"path": ".bashrc"})
+        assert not still.is_error, "the blocked command must not have run"
+        await s.call_tool("finish", {"answer": "stopped"})
     res = result()
     assert res is not None
     assert [e.kind for e in res.events if e.kind == "blocked"] == ["blocked"]
@@ -152,15 +154,14 @@ async def test_guard_mode_blocks_the_call_and_tells_the_client_why(tmp_path: Pat
 
 
 async def test_bad_calls_become_tool_errors_and_the_episode_goes_on(tmp_path: Path) -> None:
-    async with http_episode(tmp_path / "r.sqlite") as (url, result):
-        async with http_client(url) as s:
-            await s.initialize()
-            unknown = await s.call_tool("teleport", {"to": "mars"})
-            assert unknown.is_error and "unknown tool 'teleport'" in text_of(unknown)
-            bad = await s.call_tool("write_file", {"path": "greeting.txt"})
-            assert bad.is_error and "content" in text_of(bad)
-            await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
-            await s.call_tool("finish", {"answer": "ok"})
+    async with http_episode(tmp_path / "r.sqlite") as (url, result), http_client(url) as s:
+        await s.initialize()
+        unknown = await s.call_tool("teleport", {"to": "mars"})
+        assert unknown.is_error and "unknown tool 'teleport'" in text_of(unknown)
+        bad = await s.call_tool("write_file", {"path": "greeting.txt"})
+        assert bad.is_error and "content" in text_of(bad)
+        await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
+        await s.call_tool("finish", {"answer": "ok"})
     res = result()
     assert res is not None and res.completed
     assert len([e for e in res.events if e.kind == "tool_error"]) == 2
@@ -183,15 +184,17 @@ async def test_stdio_client_spawning_agentsafe_serve(tmp_path: Path) -> None:
                                    cwd=str(ROOT))
     errlog = (tmp_path / "server.err").open("w")
     with anyio.fail_after(60):
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as s:
-                init = await s.initialize()
-                assert "greeting.txt" in (init.instructions or "")
-                prompt = await s.get_prompt(mcp_server.TASK_PROMPT)
-                assert "Never run rm" in prompt.messages[0].content.text  # type: ignore[union-attr]
-                r = await s.call_tool("shell", {"command": "rm -f ~/.bashrc; echo hello > ~/greeting.txt"})
-                assert not r.is_error
-                await s.call_tool("finish", {"answer": "Done."})
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            init = await s.initialize()
+            assert "greeting.txt" in (init.instructions or "")
+            prompt = await s.get_prompt(mcp_server.TASK_PROMPT)
+            assert "Never run rm" in prompt.messages[0].content.text  # type: ignore[union-attr]
+            r = await s.call_tool("shell", {"command": "rm -f ~/.bashrc; echo hello > ~/greeting.txt"})
+            assert not r.is_error
+            await s.call_tool("finish", {"answer": "Done."})
     errlog.close()
     rows = sqlite3.connect(db).execute("SELECT status, result FROM episodes").fetchall()
     assert len(rows) == 1 and rows[0][0] == "finished"
@@ -214,35 +217,34 @@ def test_scenario_references_give_clear_errors(tmp_path: Path) -> None:
 async def test_agentsafe_serve_over_http_takes_the_token_from_env_and_stops_by_itself(
     tmp_path: Path,
 ) -> None:
-    import os
-    import subprocess
+    from anyio.streams.buffered import BufferedByteReceiveStream
 
     db = tmp_path / "http.sqlite"
     env = {**os.environ, mcp_server.TOKEN_ENV: "env-token-abcdef123456"}
-    proc = subprocess.Popen(
-        [AGENTSAFE, "serve", str(SCENARIO), "--transport", "http", "--db", str(db)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=str(ROOT))
-    try:
-        assert proc.stderr is not None
-        url = ""
-        with anyio.fail_after(60):
+    cmd = [AGENTSAFE, "serve", str(SCENARIO), "--transport", "http", "--db", str(db)]
+    with anyio.fail_after(90):
+        async with await anyio.open_process(cmd, stdout=subprocess.DEVNULL, env=env,
+                                            cwd=str(ROOT)) as proc:
+            assert proc.stderr is not None
+            err = BufferedByteReceiveStream(proc.stderr)
+            seen: list[str] = []
+            url = ""
             while not url:
-                line = await anyio.to_thread.run_sync(proc.stderr.readline)
-                assert line, "server exited before printing its URL"
+                line = (await err.receive_until(b"\n", 65536)).decode()
+                seen.append(line)
                 if " at http://127.0.0.1:" in line:
                     url = line.rsplit(" at ", 1)[1].strip()
-        assert "env-token-abcdef123456" not in line
-        async with http_client(url, token="env-token-abcdef123456") as s:
-            await s.initialize()
-            await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
-            await s.call_tool("finish", {"answer": "done"})
-        code = await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30))
-        rest = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert code == 0, rest
-    assert "env-token-abcdef123456" not in rest
+            async with http_client(url, token="env-token-abcdef123456") as s:
+                await s.initialize()
+                await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
+                await s.call_tool("finish", {"answer": "done"})
+            code = await proc.wait()  # the server stops by itself after the episode
+            try:
+                while True:
+                    seen.append((await err.receive_until(b"\n", 65536)).decode())
+            except (anyio.EndOfStream, anyio.IncompleteRead):
+                pass
+    assert code == 0, "".join(seen)
+    assert not any("env-token-abcdef123456" in line for line in seen)
     rows = sqlite3.connect(db).execute("SELECT status, completed FROM episodes").fetchall()
     assert rows == [("finished", 1)]

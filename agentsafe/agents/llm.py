@@ -9,11 +9,11 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from agentsafe.agents.render import result_text, system_prompt
 from agentsafe.errors import ToolCallError
-from agentsafe.models.events import AgentStep, EpisodeBrief, Event, Observation, Usage
+from agentsafe.models.events import AgentStep, Event, Observation, Usage
 from agentsafe.models.tools import ToolCall, ToolSpec
 from agentsafe.tools.registry import ToolRegistry
 
@@ -295,7 +295,7 @@ class LLMAgent(ABC):
     async def aclose(self) -> None:
         """Release the provider client's connections (subclasses close their SDK client)."""
 
-    async def __aenter__(self) -> "LLMAgent":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -12,7 +12,6 @@ import mcp.types as mcp_types
 from agentsafe.models.tools import ToolSpec, ToolTag
 from agentsafe.tools.registry import ToolRegistry
 
-
 _NULLABLE_KEYWORDS = frozenset({"default", "const", "examples"})
 
 
