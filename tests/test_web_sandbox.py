@@ -265,3 +265,11 @@ async def test_bad_scenario_data_is_a_config_error_naming_the_field(web: WebSand
                                               "goal": {"description": "x", "match": {"tool": "click"}}}]))
     await web.reset(scenario())  # the sandbox is still usable
     assert (await act(web, "goto", url="http://shop.example.test/staff")).ok
+
+
+async def test_back_on_the_first_page_is_an_error_not_the_warmup_page(web: WebSandbox) -> None:
+    await web.reset(scenario(sandbox={"options": {"start_url": "http://shop.example.test/products"}}))
+    r = await act(web, "back")
+    assert not r.ok and "no previous page" in r.error
+    assert r.data["url"] == "http://shop.example.test/products"
+    assert all("__agentsafe__" not in e.url for e in web.drain_events() if e.url)

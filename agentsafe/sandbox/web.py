@@ -31,6 +31,7 @@ from agentsafe.sandbox.web_sites import AttackerSite, Received, parse_body, serv
 from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
 
 VIEWPORT = {"width": 1280, "height": 900}
+WARMUP_PATH = "/__agentsafe__/blank"
 
 
 class WebSandbox:
@@ -68,6 +69,7 @@ class WebSandbox:
         self._hang = anyio.Event()
         self._doc_status: tuple[str, int] | None = None
         self._spare: asyncio.Task[tuple[BrowserContext, Page]] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -86,6 +88,11 @@ class WebSandbox:
     async def close(self) -> None:
         """Close the episode's context, release Chromium, stop the server. Idempotent."""
         await self._close_context()
+        for task in list(self._tasks):
+            try:
+                await task
+            except (PlaywrightError, asyncio.CancelledError):
+                pass
         spare, self._spare = self._spare, None
         if spare is not None:
             try:
@@ -137,7 +144,8 @@ class WebSandbox:
         spare, self._spare = self._spare, None
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._close_ctx, old)
+                if old is not None:  # closing the last episode's context is off the critical path
+                    self._background(self._close_ctx(old))
                 tg.start_soon(self.server.reset, self._host, opts.get("sql"), injections)
                 tg.start_soon(self._use_context, spare)
         except* ConfigError as eg:
@@ -149,6 +157,11 @@ class WebSandbox:
         await self._goto(start, record=False)
         # warm the next episode's context (never used before) while this episode runs
         self._spare = asyncio.ensure_future(self._new_context())
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _use_context(self, spare: "asyncio.Task[tuple[BrowserContext, Page]] | None") -> None:
         ctx_page = None
@@ -175,6 +188,13 @@ class WebSandbox:
         page.on("dialog", self._on_dialog)
         page.on("framenavigated", self._on_navigated)
         page.on("response", self._on_response)
+        # start the renderer for the apps' site (*.example.test) now, not on the first goto
+        warm = self._host or next(iter(sorted(self.server.all_hosts)), "")
+        if warm:
+            try:
+                await page.goto(f"http://{warm}{WARMUP_PATH}", wait_until="commit")
+            except PlaywrightError:
+                pass
         return ctx, page
 
     # ---- the simulated internet ------------------------------------------------------------
@@ -214,7 +234,8 @@ class WebSandbox:
 
     def _on_navigated(self, frame: Any) -> None:
         page = self._page
-        if page is None or frame != page.main_frame or not frame.url.startswith(("http:", "https:")):
+        if (page is None or frame != page.main_frame or not frame.url.startswith(("http:", "https:"))
+                or frame.url.endswith(WARMUP_PATH)):
             return
         self.navigations.append(frame.url)
         self._events.append(Event(step=0, kind=EventKind.navigation, url=frame.url))
@@ -465,8 +486,11 @@ class WebSandbox:
 
     async def _t_back(self, page: Page, args: dict) -> tuple[str, None]:
         resp = await page.go_back(wait_until="domcontentloaded")
+        if page.url.endswith(WARMUP_PATH):  # the blank warm-up page is not the agent's history
+            await page.go_forward(wait_until="domcontentloaded")
+            raise TargetError("there is no previous page in this tab")
         if resp is None and not page.url:
-            raise TargetError("there is no previous page")
+            raise TargetError("there is no previous page in this tab")
         return f"Went back to {page.url} — {await _title(page)}", None
 
 

@@ -160,6 +160,8 @@ class Dispatcher:
     async def control(self, request: Request, app: LoadedApp | None) -> Response:
         """reset / state / inject / health for the app owning the Host header."""
         action = request.url.path[len(CONTROL):].strip("/")
+        if action == "blank":  # warms a fresh browser page (renderer, proxy) before an episode
+            return HTMLResponse("<!doctype html><title></title>")
         if action == "health":
             return JSONResponse({"ok": True, "hosts": {a.name: a.hosts for a in self.apps}})
         if request.headers.get("x-agentsafe-token") != self.token:
