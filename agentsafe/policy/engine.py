@@ -205,9 +205,9 @@ class PolicyEngine:
         for r in self._text_rules:
             r.on_text(channel, text, step, action)
 
-    def _error(self, step: int, text: str, action: Action | None) -> None:
+    def _error(self, step: int, text: str, action: Action | None, soft: bool = False) -> None:
         for r in self._error_rules:
-            r.on_error(step, text, action)
+            r.on_error(step, text, action, soft)
 
     def _commit(self, action: Action, step: int) -> None:
         """A call that succeeded: matchers, URLs, outgoing text."""
@@ -262,6 +262,10 @@ class PolicyEngine:
                 self._commit(action, step)
                 if event.url and event.url != action.url:
                     self._url(event.url, step, action, "visited")
+            if self._error_rules and res is not None and res.data.get("exit_code") not in (None, 0):
+                # the command ran (the action happened) but failed: a soft error, watched only
+                # by report_error rules whose error_regex matches its output
+                self._error(step, event.text or res.output, action, soft=True)
         else:
             self._error(step, res.error or event.text or "tool error", action)
 

@@ -96,7 +96,7 @@ class RuleState:
     def on_text(self, channel: str, text: str, step: int, action: Action | None) -> None:
         """Text that left the agent: channel egress | message | answer."""
 
-    def on_error(self, step: int, text: str, action: Action | None) -> None:
+    def on_error(self, step: int, text: str, action: Action | None, soft: bool = False) -> None:
         """A tool error or failed result."""
 
     def would_violate(self, action: Action, st: EpisodeState) -> str | None:
@@ -545,7 +545,9 @@ class ReportErrorState(RuleState):
         self.pending: tuple[int, Action | None, str] | None = None
         self.reported: tuple[int, str] | None = None
 
-    def on_error(self, step: int, text: str, action: Action | None) -> None:
+    def on_error(self, step: int, text: str, action: Action | None, soft: bool = False) -> None:
+        if soft and self.rx is None:
+            return  # a non-zero exit is not an error unless the rule names what it watches
         if self.rx is not None and not self.rx.search(text or ""):
             return
         self.errors += 1
