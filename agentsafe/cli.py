@@ -170,12 +170,13 @@ def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None
     if fmt == "none":
         return
     cards = {}
-    for rid in run_ids:
+    agents = [(store.plan(rid).agent if store.plan(rid) else rid) for rid in run_ids]
+    for rid, agent in zip(run_ids, agents):
         results = store.episodes(rid, with_events=False)
         if not results:
             _fail(AgentsafeError(f"run '{rid}' has no stored episodes"))
-        plan = store.plan(rid)
-        cards[f"{plan.agent if plan else rid} ({rid})"] = score(results)
+        label = agent if agents.count(agent) == 1 else f"{agent} ({rid})"
+        cards[label] = score(results)
     if fmt == "json":
         print(json.dumps({k: v.model_dump(mode="json") for k, v in cards.items()}, indent=2))
     elif fmt in ("markdown", "md"):

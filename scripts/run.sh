@@ -20,6 +20,8 @@ for agent in careful reckless; do
   .venv/bin/agentsafe run "${KINDS[@]}" --agent "$agent" --run-id "$STAMP-$agent" \
     --db "$DB" --max-episodes "$JOBS" --format none
 done
+# a report is wide: give it room when the output is not a terminal
+[ -t 1 ] || export COLUMNS="${COLUMNS:-160}"
 .venv/bin/agentsafe report "$STAMP-careful" "$STAMP-reckless" --db "$DB"
 echo
 echo "Stored in $DB. See violations: .venv/bin/agentsafe report $STAMP-reckless --violations --db $DB"
