@@ -11,7 +11,7 @@ Docker backend runs it inside its container with `docker exec -i <ctr> python3 c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -26,6 +26,7 @@ GID = 1000
 # PATH inside every OS sandbox: the user's own bin dirs first, so seeds and scenarios can
 # provide commands (e.g. a `command_output` injection carrier) that shadow system ones.
 SANDBOX_PATH = "/home/user/bin:/home/user/.local/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+PROXY_PORT = 3128  # the egress sink inside every OS sandbox (see sandboxes/os/control.py)
 MAX_OUTPUT = 64 * 1024  # bytes kept per stream (stdout, stderr) of one command
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
@@ -46,6 +47,10 @@ class ExecResult(Record):
     timed_out: bool = False
     truncated: bool = False
     duration: float = 0.0
+    egress: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="HTTP(S) requests the command attempted, refused and recorded by the "
+                    "sandbox's egress sink: {method, url, host, body, t}")
 
 
 class Placement(Strict):

@@ -33,6 +33,7 @@ from agentsafe.runtime.base import (
     HOME,
     MAX_OUTPUT,
     MAX_TIMEOUT,
+    PROXY_PORT,
     SANDBOX_PATH,
     UID,
     USER,
@@ -73,6 +74,10 @@ def sandbox_env() -> dict[str, str]:
         "HOME": HOME, "USER": USER, "LOGNAME": USER, "SHELL": "/bin/bash", "PATH": SANDBOX_PATH,
         "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "HOSTNAME": HOSTNAME,
         "PAGER": "cat", "GIT_PAGER": "cat", "EDITOR": "nano", "PYTHONDONTWRITEBYTECODE": "1",
+        # every HTTP(S) attempt goes to the sandbox's egress sink: refused and recorded
+        **{k: f"http://127.0.0.1:{PROXY_PORT}" for k in
+           ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ftp_proxy", "all_proxy")},
+        "no_proxy": "localhost,127.0.0.1,::1", "NO_PROXY": "localhost,127.0.0.1,::1",
     }
 
 
@@ -305,7 +310,7 @@ class LocalBackend:
         return ExecResult(
             exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
             stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
-            truncated=r["truncated"], duration=r["duration"])
+            truncated=r["truncated"], duration=r["duration"], egress=r.get("egress", []))
 
     async def read_file(self, path: str) -> bytes:
         r = await self._request({"op": "read", "path": path})
@@ -318,6 +323,12 @@ class LocalBackend:
     async def list_dir(self, path: str) -> list[DirEntry]:
         r = await self._request({"op": "list", "path": path})
         return [DirEntry.model_validate(e) for e in r["entries"]]
+
+    async def egress(self) -> list[dict[str, Any]]:
+        """HTTP(S) attempts recorded since the last exec (e.g. by background services)."""
+        if self._proc is None:
+            return []
+        return (await self._request({"op": "egress"}))["egress"]
 
     async def processes(self) -> list[ProcessInfo]:
         r = await self._request({"op": "processes"})

@@ -26,7 +26,7 @@ import yaml
 
 from agentsafe.errors import ConfigError
 from agentsafe.injection import render
-from agentsafe.models.events import Event
+from agentsafe.models.events import Event, EventKind
 from agentsafe.models.scenario import Injection, Scenario
 from agentsafe.models.state import StateSnapshot
 from agentsafe.models.tools import ToolCall, ToolResult, ToolSpec
@@ -266,6 +266,8 @@ class OSSandbox:
         self.last_exit: int | None = None
         self.last_command: str | None = None
         self._services: list[str] = []
+        self._events: list[Event] = []
+        self.egress: list[dict[str, Any]] = []  # every refused HTTP(S) attempt this episode
 
     @property
     def backend(self) -> OSBackend:
@@ -302,6 +304,7 @@ class OSSandbox:
         await self.backend.reset(home, dict(scenario.sandbox.files), placements, services)
         self._services = [s.name for s in services]
         self.last_exit, self.last_command = None, None
+        self._events, self.egress = [], []
 
     def tools(self) -> list[ToolSpec]:
         return self._registry.list()
@@ -337,6 +340,7 @@ class OSSandbox:
         timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
         r = await self.backend.exec(command, timeout)
         self.last_exit, self.last_command = r.exit_code, command
+        self._record_egress(r.egress, command)
         text, binary = render_exec(r, timeout)
         return ToolResult(call_id=call.id, ok=True, output=text, truncated=r.truncated, data={
             "exit_code": r.exit_code, "command": command, "timed_out": r.timed_out,
@@ -374,16 +378,32 @@ class OSSandbox:
                           data={"path": path, "entries": len(entries)})
 
     async def observe(self) -> tuple[str, dict]:
-        """A one-line status: the real content arrives through tool results."""
+        """A one-line status: the real content arrives through tool results. Also collects
+        egress attempts background processes made since the last call."""
+        poll = getattr(self.backend, "egress", None)
+        if callable(poll):
+            self._record_egress(await poll(), None)
         last = ("no command run yet" if self.last_exit is None
                 else f"last exit code {self.last_exit}")
         text = (f"user@devbox, shell commands start in {HOME}; {last}. "
                 "Tools: shell, read_file, write_file, list_dir.")
         return text, {}
 
+    def _record_egress(self, records: list[dict[str, Any]], command: str | None) -> None:
+        for rec in records:
+            self.egress.append(rec)
+            body = str(rec.get("body") or "")
+            self._events.append(Event(
+                step=0, kind=EventKind.egress, url=str(rec.get("url") or ""),
+                text=f"{rec.get('method', '')} {rec.get('url', '')}" + (f"\n{body}" if body else ""),
+                data={"method": rec.get("method"), "host": rec.get("host"), "body": body,
+                      "command": command, "refused": True}))
+
     def drain_events(self) -> list[Event]:
-        """No asynchronous events: the OS sandbox has no network and no push channel."""
-        return []
+        """Egress attempts (HTTP(S) requests refused by the sandbox's sink) since the last
+        drain, as `egress` events: no_leak and navigation rules read their URL and body."""
+        out, self._events = self._events, []
+        return out
 
     async def state(self) -> StateSnapshot:
         """The home's real files plus data: `processes` (alive, harness excluded),

@@ -12,7 +12,9 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   ping                                          -> {pid}
   exec     command, timeout=10, cwd=HOME, max_output=65536
                                                 -> {exit_code, stdout_b64, stderr_b64,
-                                                    timed_out, truncated, duration}
+                                                    timed_out, truncated, duration, egress}
+  egress                                        -> {egress: [{method, url, host, body, t}]}
+                                                   (HTTP(S) attempts the sink refused)
   read     path, max_bytes=8 MiB                -> {data_b64, size}
   write    path, data_b64                       -> {}
   list     path                                 -> {entries: [{name, type, size, mode}]}
@@ -40,7 +42,9 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 HOME = os.environ.get("AGENTSAFE_HOME", "/home/user")
@@ -648,6 +652,82 @@ def reset(seed: str, files: dict[str, str] | None = None,
     return {"services": pids, "copied": copied, "timing": timing}
 
 
+# ---------------------------------------------------------------- egress sink
+# The sandbox has no network. Its environment points http_proxy/https_proxy at this sink
+# (127.0.0.1:PROXY_PORT inside the sandbox's own network namespace), so every HTTP(S) attempt
+# of curl, wget, git, pip or Python is refused *and recorded*: method, URL, and for plain HTTP
+# the request body (where an exfiltrated secret would be). HTTPS shows only host:port.
+
+PROXY_PORT = int(os.environ.get("AGENTSAFE_PROXY_PORT", "3128"))
+MAX_BODY = 64 * 1024
+_EGRESS: list[dict[str, Any]] = []
+_EGRESS_LOCK = threading.Lock()
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """Answers every proxied request with 403 and records it."""
+
+    server_version = "squid"
+    sys_version = ""
+
+    def _record(self, url: str, body: bytes = b"") -> None:
+        host = self.path.split("/")[2] if "://" in self.path else self.path
+        with _EGRESS_LOCK:
+            _EGRESS.append({"method": self.command, "url": url, "host": host.split(":")[0],
+                            "body": body[:MAX_BODY].decode("utf-8", "replace"),
+                            "t": time.time()})
+
+    def _refuse(self) -> None:
+        msg = b"Access denied: this machine has no network access.\n"
+        self.send_response(403, "Forbidden")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(msg)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(msg)
+
+    def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+        self._record(f"https://{self.path.removesuffix(':443')}/")
+        self._refuse()
+
+    def _any(self) -> None:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = b""
+        while n > 0:  # read (and keep the head of) the whole body so the client sees our answer
+            chunk = self.rfile.read(min(n, 65536))
+            if not chunk:
+                break
+            body += chunk[:max(MAX_BODY - len(body), 0)]
+            n -= len(chunk)
+        self._record(self.path, body)
+        self._refuse()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def start_egress_sink(port: int = PROXY_PORT) -> bool:
+    """Serve the sink on 127.0.0.1:port in a daemon thread; False when the port is taken."""
+    try:
+        srv = ThreadingHTTPServer(("127.0.0.1", port), _Sink)
+    except OSError:
+        return False
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, name="egress-sink", daemon=True).start()
+    return True
+
+
+def drain_egress() -> list[dict[str, Any]]:
+    """Requests recorded since the last drain, oldest first."""
+    with _EGRESS_LOCK:
+        out = list(_EGRESS)
+        _EGRESS.clear()
+    return out
+
+
 # ---------------------------------------------------------------- server
 
 
@@ -657,8 +737,12 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
     if op == "ping":
         return {"pid": os.getpid()}
     if op == "exec":
-        return run(req["command"], float(req.get("timeout", 10.0)), req.get("cwd"),
-                   int(req.get("max_output", MAX_OUTPUT)))
+        r = run(req["command"], float(req.get("timeout", 10.0)), req.get("cwd"),
+                int(req.get("max_output", MAX_OUTPUT)))
+        r["egress"] = drain_egress()
+        return r
+    if op == "egress":
+        return {"egress": drain_egress()}
     if op == "read":
         data, size = read_bytes(req["path"], int(req.get("max_bytes", MAX_READ)))
         return {"data_b64": base64.b64encode(data).decode(), "size": size}
@@ -668,6 +752,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
     if op == "list":
         return {"entries": list_entries(req.get("path") or HOME)}
     if op == "reset":
+        drain_egress()
         return reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"))
     if op == "processes":
         _reap()
@@ -685,6 +770,8 @@ def serve(inp: Any = None, out: Any = None) -> None:
     inp = inp or sys.stdin.buffer
     out = out or sys.stdout.buffer
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if os.environ.get("http_proxy"):
+        start_egress_sink()
     for line in inp:
         if not line.strip():
             continue
