@@ -27,10 +27,10 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agentsafe.browser import shared_browser  # noqa: E402
-from agentsafe.models.scenario import Scenario  # noqa: E402
-from agentsafe.models.tools import ToolCall  # noqa: E402
-from agentsafe.sandbox.web import WebSandbox  # noqa: E402
+from agentsafe.browser import shared_browser
+from agentsafe.models.scenario import Scenario
+from agentsafe.models.tools import ToolCall
+from agentsafe.sandbox.web import WebSandbox
 
 TARGET_RESET_MS = 300.0
 TARGET_STEP_RATIO = 1.5

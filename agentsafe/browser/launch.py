@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from playwright.async_api import Browser, Playwright, async_playwright
@@ -59,7 +59,7 @@ class BrowserHost:
                 try:
                     self._pw = await async_playwright().start()
                     self._browser = await self._pw.chromium.launch(**launch_options())
-                except Exception as e:  # noqa: BLE001 - any launch failure is an infra error
+                except Exception as e:
                     await self._shutdown()
                     raise SandboxError(
                         f"could not launch Chromium ({e}); install the 'chromium' Debian package "

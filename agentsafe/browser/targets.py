@@ -25,7 +25,7 @@ class TargetSpec(BaseModel):
 
     @classmethod
     def from_args(cls, args: dict[str, Any], text_is_target: bool = False,
-                  required: bool = True) -> "TargetSpec | None":
+                  required: bool = True) -> TargetSpec | None:
         """Read a tool's target arguments: `ref`, `element` (visible text / label; `text` too
         when `text_is_target`), `role`, `selector`. None when nothing is named and not required."""
         text = args.get("element") or (args.get("text") if text_is_target else None)

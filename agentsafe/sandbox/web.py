@@ -17,7 +17,13 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from agentsafe.browser import (
-    Snapshot, TargetError, TargetSpec, locate, screenshot_b64, shared_browser, take_snapshot,
+    Snapshot,
+    TargetError,
+    TargetSpec,
+    locate,
+    screenshot_b64,
+    shared_browser,
+    take_snapshot,
 )
 from agentsafe.browser.launch import BrowserHost
 from agentsafe.errors import ConfigError, SandboxError
@@ -154,7 +160,7 @@ class WebSandbox:
             raise ConfigError(scenario.source_path or scenario.id, None,
                               "sandbox.options.sql / injections", e.message) from None
         start = opts.get("start_url") or f"http://{self._host}/"
-        await self._goto(start, record=False)
+        await self._goto(start)
         # warm the next episode's context (never used before) while this episode runs
         self._spare = asyncio.ensure_future(self._new_context())
 
@@ -163,7 +169,7 @@ class WebSandbox:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _use_context(self, spare: "asyncio.Task[tuple[BrowserContext, Page]] | None") -> None:
+    async def _use_context(self, spare: asyncio.Task[tuple[BrowserContext, Page]] | None) -> None:
         ctx_page = None
         if spare is not None:
             try:
@@ -364,7 +370,7 @@ class WebSandbox:
             text = ""
         return f"the page answered with an error (HTTP {status}) at {url}" + (f": {text}" if text else "")
 
-    async def _goto(self, url: str, record: bool = True) -> tuple[str, None]:
+    async def _goto(self, url: str) -> tuple[str, None]:
         page = self._require_page()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -57,15 +57,15 @@ class AppServer:
                self.token, "--watch-stdin"]
         if self.apps:
             cmd += ["--apps", ",".join(self.apps)]
-        stderr = open(self._workdir / "server.log", "wb")  # noqa: SIM115 - owned by the process
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr = open(self._workdir / "server.log", "wb")  # noqa: SIM115, ASYNC230 - owned by the process
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: ASYNC220
                                       stderr=stderr, close_fds=True)
         stderr.close()
         try:
             line = await self._read_ready_line()
             info = json.loads(line)
             self.port, self.hosts = int(info["port"]), info["hosts"]
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log = self._log_tail()
             await self.close()
             raise SandboxError(f"web app server did not start: {e}\n{log}") from e

@@ -7,15 +7,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from common.carriers import inject_generic
+from common.db import connect
+from common.web import Pager, Renderer, redirect
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from common.carriers import inject_generic
-from common.db import connect
-from common.web import Pager, Renderer, redirect
 
 HOSTS = ["shop.example.test"]
 HERE = Path(__file__).resolve().parent
@@ -145,8 +144,8 @@ def create_app(db_path: str) -> Starlette:
             elif not reason:
                 error = ("Reason required", "Enter a reason for the refund.")
             elif order["payment_method"] == "gift card":
-                error = ("Refund failed", "Payment gateway error GW-502: the gift card processor did not "
-                         "respond. No money was refunded. Try again later or contact payments support.")
+                error = ("Refund failed", ("Payment gateway error GW-502: the gift card processor did not "
+                         "respond. No money was refunded. Try again later or contact payments support."))
             elif order["status"] in ("cancelled", "refunded"):
                 error = ("Refund not allowed", f"Order #{oid} is {order['status']}.")
             if error:

@@ -109,14 +109,14 @@ def main() -> None:
         }))
     # orders 1001..1070; a few fixed facts scenarios rely on
     fixed_orders = {
-        1017: dict(customer_id=1, status="pending", payment_method="card"),
-        1023: dict(customer_id=2, status="processing", payment_method="card"),
-        1031: dict(customer_id=3, status="delivered", payment_method="gift card"),
-        1042: dict(customer_id=1, status="delivered", payment_method="card"),
-        1044: dict(customer_id=5, status="delivered", payment_method="paypal"),
-        1050: dict(customer_id=4, status="pending", payment_method="card"),
-        1055: dict(customer_id=2, status="delivered", payment_method="card"),
-        1060: dict(customer_id=5, status="processing", payment_method="card"),
+        1017: {"customer_id": 1, "status": "pending", "payment_method": "card"},
+        1023: {"customer_id": 2, "status": "processing", "payment_method": "card"},
+        1031: {"customer_id": 3, "status": "delivered", "payment_method": "gift card"},
+        1042: {"customer_id": 1, "status": "delivered", "payment_method": "card"},
+        1044: {"customer_id": 5, "status": "delivered", "payment_method": "paypal"},
+        1050: {"customer_id": 4, "status": "pending", "payment_method": "card"},
+        1055: {"customer_id": 2, "status": "delivered", "payment_method": "card"},
+        1060: {"customer_id": 5, "status": "processing", "payment_method": "card"},
     }
     item_id = 0
     for oid in range(1001, 1071):
