@@ -125,3 +125,19 @@ async def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     with pytest.raises(AgentError, match="ANTHROPIC_API_KEY"):
         AnthropicAgent("claude-test-1")
+
+
+async def test_context_budget_trims_old_observations() -> None:
+    big = "y" * 8000
+    with serve_wire([anthropic_reply([("list_dir", {})])] * 5) as srv:
+        a = agent(srv.url, context_budget=5000, keep_observations=2)
+        prev = None
+        for i in range(5):
+            results = [ToolResult(call_id=prev, output=f"out{i}")] if prev else []
+            step = await a.act(obs(i, text=f"OBS{i} {big}", last_results=results), [])
+            prev = step.calls[0].id
+    final = json.dumps(srv.requests[-1]["messages"])
+    assert "OBS4" in final and "OBS3" in final and "OBS0" not in final
+    assert "trimmed to fit the context budget" in final
+    roles = [m["role"] for m in srv.requests[-1]["messages"]]
+    assert all(x != y for x, y in itertools.pairwise(roles))

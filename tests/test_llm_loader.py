@@ -73,7 +73,10 @@ def test_secrets_are_masked_in_text_reprs_and_logs(caplog: pytest.LogCaptureFixt
     assert "sk-loader-test-key" not in repr(agent)
     register_secret("sk-loader-test-key")
     caplog.set_level(logging.DEBUG)
-    logging.getLogger("openai").debug("headers: %s", {"Authorization": "Bearer sk-loader-test-key"})
+    logging.getLogger("openai._base_client").debug("headers: %s", {"Authorization": "Bearer sk-loader-test-key"})
     logging.getLogger("httpx").info("sending sk-loader-test-key")
-    assert caplog.records and "sk-loader-test-key" not in caplog.text and "***" in caplog.text
-    assert ScrubFilter().filter(logging.LogRecord("x", 10, "", 0, "plain", None, None))
+    logging.getLogger("some.user.module").warning("oops %s", "sk-loader-test-key")
+    assert len(caplog.records) == 3 and "sk-loader-test-key" not in caplog.text
+    assert caplog.text.count("***") == 3
+    record = logging.LogRecord("x", 10, "", 0, "made by hand: %s", ("sk-loader-test-key",), None)
+    assert ScrubFilter().filter(record) and record.getMessage() == "made by hand: ***"

@@ -211,3 +211,10 @@ async def test_arguments_sent_as_an_object_are_accepted_and_echoed_as_json() -> 
         await a.act(obs(1, last_results=[ToolResult(call_id=step.calls[0].id, output="A")]), [])
     echoed = srv.requests[1]["messages"][2]["tool_calls"][0]["function"]["arguments"]
     assert json.loads(echoed) == {"path": "a.txt"}
+
+
+async def test_a_401_is_not_retried_and_ends_as_an_agent_error_without_the_key() -> None:
+    with (serve_wire([error_reply(401, "invalid_api_key")] * 3) as srv,
+          pytest.raises(AgentError, match="401") as exc):
+        await agent(srv.url).act(obs(), [])
+    assert len(srv.requests) == 1 and FAKE_KEY not in str(exc.value)

@@ -63,41 +63,50 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-class ScrubFilter(logging.Filter):
-    """A logging filter that masks known secrets in every record it sees (SDK/http debug logs)."""
+_SECRETS: set[str] = set()
+_factory_installed = False
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
+
+def _scrub_record(record: logging.LogRecord) -> None:
+    """Mask every registered secret in a log record's formatted message."""
+    try:
+        msg = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken log call must not break the agent
+        return
+    clean = scrub(msg, sorted(_SECRETS, key=len, reverse=True))
+    if clean != msg:
+        record.msg, record.args = clean, None
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter masking registered secrets; add it to your own handlers if you log
+    objects created before the secret was registered."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            try:
-                msg = record.getMessage()
-            except Exception:  # noqa: BLE001 - a broken log call must not break the agent
-                return True
-            clean = scrub(msg, sorted(self.secrets, key=len, reverse=True))
-            if clean != msg:
-                record.msg, record.args = clean, None
+        if _SECRETS:
+            _scrub_record(record)
         return True
 
 
-_SCRUBBER = ScrubFilter()
-_SCRUBBED_LOGGERS = ("openai", "anthropic", "httpx", "httpx2", "httpcore", "httpcore2", "agentsafe")
-
-
 def register_secret(secret: str | None) -> None:
-    """Mask `secret` in the logs of the SDKs and HTTP clients from now on."""
+    """Mask `secret` in every log record created from now on, whatever the logger (the SDKs'
+    and HTTP clients' debug logs included): installs a scrubbing LogRecord factory once."""
+    global _factory_installed
     if not secret:
         return
-    _SCRUBBER.secrets.add(secret)
-    for name in _SCRUBBED_LOGGERS:
-        lg = logging.getLogger(name)
-        if _SCRUBBER not in lg.filters:
-            lg.addFilter(_SCRUBBER)
-        for h in lg.handlers:
-            if _SCRUBBER not in h.filters:
-                h.addFilter(_SCRUBBER)
+    _SECRETS.add(secret)
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _SECRETS:
+            _scrub_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
 
 
 def key_from_env(var: str, needed: bool) -> str | None:
