@@ -687,7 +687,7 @@ class _Sink(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(msg)
 
-    def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_CONNECT(self) -> None:
         self._record(f"https://{self.path.removesuffix(':443')}/")
         self._refuse()
 
@@ -705,7 +705,7 @@ class _Sink(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
