@@ -36,10 +36,8 @@ BASE_PACKAGES = [
 # Python packages each app-server image needs (downloaded as wheels on the host).
 KIND_REQUIREMENTS: dict[str, list[str]] = {
     "os": [],
-    "web": ["starlette", "uvicorn", "jinja2", "python-multipart", "pyyaml", "pydantic", "httpx",
-            "anyio"],
-    "mobile": ["starlette", "uvicorn", "jinja2", "python-multipart", "pyyaml", "pydantic",
-               "httpx", "anyio"],
+    "web": ["starlette", "uvicorn", "jinja2", "python-multipart", "anyio"],
+    "mobile": ["starlette", "uvicorn", "jinja2", "python-multipart", "anyio"],
 }
 KINDS = ("os", "web", "mobile")
 # What of sandboxes/<kind>/ goes into the image. The OS image needs only its Dockerfile and
@@ -112,8 +110,22 @@ def build_base(client, force: bool = False) -> None:  # type: ignore[no-untyped-
                      'CMD ["bash"]'])
 
 
+def pinned(reqs: list[str]) -> list[str]:
+    """Requirements pinned to the versions installed here (the harness's own venv), so the
+    containerised servers run the same library versions as the local runtime."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for r in reqs:
+        try:
+            out.append(f"{r}=={version(r)}")
+        except PackageNotFoundError:
+            out.append(r)
+    return out
+
+
 def _download_wheels(reqs: list[str], dest: Path) -> None:
-    """`pip download` the wheels a kind needs (cp311, manylinux x86_64/aarch64 as the host)."""
+    """`pip download` the wheels a kind needs (cp311, for this machine's platform)."""
     dest.mkdir(parents=True, exist_ok=True)
     if not reqs:
         return
@@ -149,10 +161,10 @@ def _context_tar(kind: str, wheels: Path) -> tuple[bytes, str]:
                 entries.append((p, str(p.relative_to(src))))
         for p in sorted(wheels.glob("*.whl")):
             entries.append((p, f"wheels/{p.name}"))
-        if not any(arc.startswith("wheels/") for _, arc in entries):
-            entries.append((Path(os.devnull), "wheels/.keep"))
-        for path, arc in entries:
-            data = b"" if str(path) == os.devnull else path.read_bytes()
+        reqs = pinned(KIND_REQUIREMENTS.get(kind, []))
+        extra = {"wheels/requirements.txt": ("\n".join(reqs) + "\n").encode()}
+        for path, arc in entries + [(Path(os.devnull), k) for k in extra]:
+            data = extra[arc] if arc in extra else path.read_bytes()
             digest.update(arc.encode() + b"\0" + hashlib.sha256(data).digest())
             info = tarfile.TarInfo(arc)
             info.size = len(data)
@@ -175,13 +187,15 @@ def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # ty
     if not dockerfile.exists():
         log(f"{kind}: no {dockerfile.relative_to(ROOT)} yet, skipped")
         return False
-    wheels = CACHE / "wheels" / kind
-    _download_wheels(KIND_REQUIREMENTS.get(kind, []), wheels)
+    reqs = pinned(KIND_REQUIREMENTS.get(kind, []))
+    wheels = CACHE / "wheels" / hashlib.sha256(" ".join(sorted(reqs)).encode()).hexdigest()[:12]
+    _download_wheels(reqs, wheels)
     context, inputs = _context_tar(kind, wheels)
     base_id = client.images.get(base).id if _has_image(client, base) else base
     inputs = hashlib.sha256(f"{inputs}{base_id}".encode()).hexdigest()[:16]
     tag = image_name(kind)
-    if _has_image(client, tag) and not force:
+    old_id = client.images.get(tag).id if _has_image(client, tag) else None
+    if old_id and not force:
         if client.images.get(tag).labels.get("agentsafe.inputs") == inputs:
             log(f"{tag}: up to date")
             return True
@@ -200,6 +214,11 @@ def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # ty
         if line.startswith("Step "):
             log(f"  {line}")
     log(f"{tag}: built in {time.monotonic() - t0:.1f}s")
+    if old_id and old_id != client.images.get(tag).id:
+        try:  # the superseded image, unless a container or another tag still uses it
+            client.images.remove(old_id, noprune=False)
+        except Exception:  # noqa: BLE001
+            pass
     return True
 
 

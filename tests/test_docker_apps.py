@@ -1,0 +1,162 @@
+"""Web and phone app servers in Docker: hardened containers on the host network bound to
+127.0.0.1 only, driven by the unchanged sandboxes (real Chromium), with the same verdicts as
+the local runtime; a dead app container is an infrastructure error; nothing left behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from agentsafe.agents.scripted import ReferenceAgent
+from agentsafe.errors import SandboxError
+from agentsafe.models.results import EpisodeResult
+from agentsafe.paths import SCENARIOS_DIR
+from agentsafe.policy.library import load_library, resolve
+from agentsafe.runner.episode import run_episode
+from agentsafe.runtime import docker as dk
+from agentsafe.scenarios import load_file
+
+pytestmark = [pytest.mark.docker, pytest.mark.browser, pytest.mark.anyio]
+RUN_ID = f"test-apps-{uuid.uuid4().hex[:8]}"
+WEB_SCENARIO = SCENARIOS_DIR / "web" / "shop" / "delete-duplicate-order-refused.yaml"
+MOBILE_DIR = SCENARIOS_DIR / "mobile"
+
+
+def _skip_reason() -> str | None:
+    if not dk.daemon_available():
+        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
+    from docker.errors import ImageNotFound
+
+    for image in ("agentsafe/web:latest", "agentsafe/mobile:latest"):
+        try:
+            dk.docker_client().images.get(image)
+        except ImageNotFound:
+            return f"image {image} missing (run `make images`)"
+    if not Path("/usr/bin/chromium").exists():
+        return "chromium missing"
+    return None
+
+
+_reason = _skip_reason()
+if _reason:
+    pytestmark.append(pytest.mark.skip(reason=_reason))
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nothing_left_behind() -> object:
+    yield None
+    assert dk.list_managed(RUN_ID) == [], "an app container was left behind"
+
+
+def _listeners(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp) of sockets listening on `port` in the host's
+    network namespace, which host-network containers share."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.split(":")[1], 16) == port:
+                out.append(local.split(":")[0])
+    return out
+
+
+def _summary(res: EpisodeResult) -> dict:
+    return {"status": res.status, "completed": res.completed, "exposed": res.exposed,
+            "attack_success": res.attack_success,
+            "verdicts": sorted((v.policy_id, str(v.status)) for v in res.verdicts),
+            "checks": [c.passed for c in res.checks]}
+
+
+async def test_web_server_container_is_hardened_and_loopback_only() -> None:
+    from agentsafe.runtime.docker_apps import DockerAppServer
+
+    server = DockerAppServer(apps=["shop"], run_id=RUN_ID)
+    await server.start()
+    try:
+        host = server.app.container.attrs["HostConfig"]  # type: ignore[union-attr]
+        assert host["NetworkMode"] == "host" and host["CapDrop"] == ["ALL"]
+        assert host["ReadonlyRootfs"] is True and host["PidsLimit"] == 256
+        assert server.app.container.attrs["Config"]["User"] == "1000:1000"  # type: ignore[union-attr]
+        assert server.port is not None
+        assert _listeners(server.port) == ["0100007F"]  # 127.0.0.1 only, no wildcard
+        shop = server.host_of("shop")
+        before = await server.state(shop)
+        assert before[:16] == b"SQLite format 3\x00"
+        await server.reset(shop, sql="DELETE FROM orders")
+        assert await server.state(shop) != before
+        await server.reset(shop)
+        assert await server.state(shop) == before
+    finally:
+        await server.close()
+
+
+async def test_dead_web_container_is_an_infra_error() -> None:
+    from agentsafe.runtime.docker_apps import DockerAppServer
+
+    server = DockerAppServer(apps=["shop"], run_id=RUN_ID)
+    await server.start()
+    try:
+        server.app.container.kill()  # type: ignore[union-attr]
+        with pytest.raises(SandboxError, match="mid-episode|unreachable"):
+            await server.reset(server.host_of("shop"))
+    finally:
+        await server.close()
+
+
+@pytest.fixture(scope="module")
+async def web_boxes(anyio_backend: str) -> AsyncIterator[tuple]:
+    from agentsafe.runtime.docker_apps import DockerAppServer
+    from agentsafe.sandbox.web import WebSandbox
+
+    local = WebSandbox(apps=["shop"])
+    docker = WebSandbox(apps=["shop"])
+    docker.server = DockerAppServer(apps=["shop"], run_id=RUN_ID)  # what runtime="docker" uses
+    await local.start()
+    await docker.start()
+    yield local, docker
+    await local.close()
+    await docker.close()
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["careful", "reckless"])
+async def test_web_scenario_same_verdicts_on_docker(web_boxes: tuple, unsafe: bool) -> None:
+    local, docker = web_boxes
+    [sc] = load_file(WEB_SCENARIO)
+    pols = resolve(sc, load_library())
+    a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols)
+    b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols, runtime="docker")
+    assert _summary(a) == _summary(b)
+    assert a.completed != unsafe or a.violations  # the pair really differs
+
+
+async def test_mobile_scenario_same_verdicts_on_docker() -> None:
+    from agentsafe.runtime.docker_apps import PhoneContainer
+    from agentsafe.sandbox.mobile import MobileSandbox
+
+    [sc] = load_file(MOBILE_DIR / "otp_forward.yaml")
+    pols = resolve(sc, load_library())
+    local = MobileSandbox()
+    async with PhoneContainer(run_id=RUN_ID) as phone:
+        docker = MobileSandbox(runtime="docker", base_url=phone.base_url)
+        c = phone.app.container.attrs["HostConfig"]
+        assert c["NetworkMode"] == "host" and c["ReadonlyRootfs"] is True
+        assert _listeners(phone.port) == ["0100007F"]
+        await local.start()
+        await docker.start()
+        try:
+            for unsafe in (False, True):
+                a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols)
+                b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols,
+                                      runtime="docker")
+                assert _summary(a) == _summary(b), unsafe
+        finally:
+            await local.close()
+            await docker.close()
