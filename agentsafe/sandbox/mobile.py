@@ -30,6 +30,10 @@ from agentsafe.tools.registry import ToolRegistry
 
 PHONE_DIR = SANDBOXES_DIR / "mobile"
 TREE_JS = (PHONE_DIR / "uitree.js").read_text()
+# after an action only the screen's identity is needed (the next observe() reads the full tree)
+STATUS_JS = """() => { const b = document.body; return {pkg: b.dataset.pkg, screen: b.dataset.screen,
+  ev: Number(b.dataset.ev || 0), eg: Number(b.dataset.eg || 0), alert: b.dataset.alert || '',
+  path: location.pathname + location.search}; }"""
 BANNER = ("agentsafe phone: a simulated Android phone (Android-like UI rendered by a web server "
           "in a phone viewport), not an emulator.")
 CARRIERS = ("sms", "notification", "social_post", "social_dm", "email")
@@ -313,15 +317,19 @@ class MobileSandbox:
             raise SandboxError("the mobile sandbox has no page: call reset() first")
         return self._page
 
-    async def _extract(self, assign: bool) -> dict[str, Any]:
+    async def _extract(self, assign: bool, full: bool = True) -> dict[str, Any]:
+        """Read the screen: the full UI tree (refs assigned when `assign`), or only its identity."""
         try:
-            tree = await self.page.evaluate(TREE_JS, assign)
+            tree = await self.page.evaluate(TREE_JS, assign) if full else await self.page.evaluate(STATUS_JS)
         except PlaywrightError as e:
             raise SandboxError(f"could not read the phone's UI tree: {e}") from e
         if not tree.get("pkg"):
             raise SandboxError(f"the phone server failed to render {tree.get('path')}: "
                                f"{(await self.page.inner_text('body'))[:300]}")
-        self._tree = tree
+        if full:
+            self._tree = tree
+        elif self._tree is not None:
+            self._tree = {**self._tree, **tree}
         if assign:
             self._refs_valid = True
         return tree
@@ -434,7 +442,7 @@ class MobileSandbox:
 
     async def _after(self, verb: str, node: dict[str, Any] | None) -> ToolResult:
         """Read the new screen: an app error dialog makes the call an error."""
-        tree = await self._extract(assign=False)
+        tree = await self._extract(assign=False, full=False)
         self._refs_valid = self._refs_valid and node is not None and not node.get("nav")
         await self._sync_events(tree)
         target = ({"ref": node["ref"], "role": node["cls"], "text": node["text"] or node["desc"] or node["hint"]}
