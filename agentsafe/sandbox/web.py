@@ -54,8 +54,8 @@ class WebSandbox:
         self.runtime = runtime
         self.options = options
         self.screenshots = bool(options.get("screenshots", False))
-        self.nav_timeout = int(options.get("nav_timeout_ms", 10000))
-        self.action_timeout = int(options.get("action_timeout_ms", 5000))
+        self.nav_timeout = int(options.get("nav_timeout_ms", 15000))
+        self.action_timeout = int(options.get("action_timeout_ms", 10000))
         self.server = AppServer(apps=options.get("apps"))
         self._registry = ToolRegistry("web")
         self._browser_host: BrowserHost | None = None
