@@ -6,7 +6,8 @@
 2. One MCP tool call over streamable HTTP (client -> server -> EpisodeSession -> OS sandbox
    (bubblewrap) -> next observation), vs the floor: the same `session.execute` + `observation`
    called directly in-process; and vs that floor plus a no-op call to a bare MCP server with the
-   same SDK app, auth and transport (what the protocol costs by itself).
+   same SDK app, auth and transport (what the protocol costs by itself). The EpisodeHost row
+   isolates our own layer: the same call through `EpisodeHost.call` without any transport.
 
 Run: .venv/bin/python benchmarks/bench_llm.py [--turns N] [--calls N]"""
 
@@ -36,6 +37,7 @@ from agentsafe.models.tools import ToolCall
 
 TARGET_AGENT = 2.0  # agent turn / raw POST
 TARGET_MCP = 6.0  # MCP call / direct session call (includes the MCP protocol itself)
+TARGET_HOST = 1.2  # our MCP layer without transport / direct session call
 TARGET_OVER_FLOOR = 1.3  # MCP call / (direct session call + no-op MCP round trip): our own layer
 SCENARIO = ROOT / "tests" / "data" / "os_minimal.yaml"
 
@@ -78,24 +80,28 @@ async def agent_turns(provider: str, n: int) -> tuple[float, float]:
     return statistics.median(agent_t), statistics.median(raw_t)
 
 
-async def mcp_calls(n: int, db: Path) -> tuple[float, float, float]:
-    """Median seconds of an MCP `shell` call over HTTP, of the direct session call, and of a
-    no-op call to a bare MCP server."""
+async def mcp_calls(n: int, db: Path) -> tuple[float, float, float, float]:
+    """Median seconds of an MCP `shell` call over HTTP, of the direct session call, of a no-op
+    call to a bare MCP server, and of EpisodeHost.call with no transport."""
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
     scenario, source = mcp_server.load_scenario(str(SCENARIO))
-    scenario = scenario.model_copy(update={"max_steps": 2 * n + 10})
+    scenario = scenario.model_copy(update={"max_steps": 3 * n + 10})
     # floor: the session called directly
     direct = mcp_server.EpisodeHost(scenario, source=source, db=db)
     direct_t: list[float] = []
+    host_t: list[float] = []
     async with direct:
-        for i in range(n + 1):
+        for i in range(n + 1):  # interleaved, so both see the same machine load
             t = time.perf_counter()
             await direct.session.execute(ToolCall(name="shell", args={"command": "true"}))
             await direct.session.observation()
+            t2 = time.perf_counter()
+            await direct.call("shell", {"command": "true"})
             if i:
-                direct_t.append(time.perf_counter() - t)
+                direct_t.append(t2 - t)
+                host_t.append(time.perf_counter() - t2)
     # the MCP path
     host = mcp_server.EpisodeHost(scenario, source=source, db=db)
     token = "bench-token"
@@ -127,7 +133,8 @@ async def mcp_calls(n: int, db: Path) -> tuple[float, float, float]:
                     mcp_t.append(time.perf_counter() - t)
             await s.call_tool("finish", {"answer": "bench"})
     noop_t = await noop_mcp_calls(n)
-    return statistics.median(mcp_t), statistics.median(direct_t), statistics.median(noop_t)
+    return (statistics.median(mcp_t), statistics.median(direct_t), statistics.median(noop_t),
+            statistics.median(host_t))
 
 
 async def noop_mcp_calls(n: int) -> list[float]:
@@ -143,7 +150,8 @@ async def noop_mcp_calls(n: int) -> list[float]:
         return mt.CallToolResult(content=[mt.TextContent(type="text", text="ok")])
 
     async def list_tools(ctx, params):  # type: ignore[no-untyped-def]
-        return mt.ListToolsResult(tools=[])
+        return mt.ListToolsResult(tools=[mt.Tool(name="noop", description="Does nothing.",
+                                                 input_schema={"type": "object", "properties": {}})])
 
     server = Server("noop", on_call_tool=call_tool, on_list_tools=list_tools)
     sock, url = mcp_server.bind_local()
@@ -181,7 +189,8 @@ def main() -> None:
         got, floor = anyio.run(agent_turns, provider, a.turns)
         rows.append((f"{provider} agent turn vs raw POST", got, floor, TARGET_AGENT))
     with tempfile.TemporaryDirectory() as d:
-        got, direct, noop = anyio.run(mcp_calls, a.calls, Path(d) / "bench.sqlite")
+        got, direct, noop, hosted = anyio.run(mcp_calls, a.calls, Path(d) / "bench.sqlite")
+    rows.append(("EpisodeHost.call (no transport) vs direct", hosted, direct, TARGET_HOST))
     rows.append(("MCP call vs direct session call", got, direct, TARGET_MCP))
     rows.append(("MCP call vs direct + no-op MCP call", got, direct + noop, TARGET_OVER_FLOOR))
     print(f"{'measure':42} {'value ms':>9} {'floor ms':>9} {'ratio':>6} {'target':>7}")
