@@ -31,7 +31,7 @@ Mode = Literal["observe", "guard"]
 class Timeouts:
     """Seconds allowed for each kind of call into a sandbox or an agent."""
 
-    def __init__(self, reset: float = 60, call: float = 60, state: float = 60, agent: float = 300):
+    def __init__(self, reset: float = 90, call: float = 90, state: float = 60, agent: float = 300):
         self.reset, self.call, self.state, self.agent = reset, call, state, agent
 
 
