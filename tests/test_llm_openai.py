@@ -218,3 +218,15 @@ async def test_a_401_is_not_retried_and_ends_as_an_agent_error_without_the_key()
           pytest.raises(AgentError, match="401") as exc):
         await agent(srv.url).act(obs(), [])
     assert len(srv.requests) == 1 and FAKE_KEY not in str(exc.value)
+
+
+async def test_runner_notices_echoing_already_reported_errors_are_not_shown_twice() -> None:
+    with serve_wire([openai_reply([("nope", "{}")]), openai_reply([("list_dir", "{}")]),
+                     openai_reply([("finish", '{"answer": "x"}')])]) as srv:
+        a = agent(srv.url)
+        step = await a.act(obs(), [])
+        notices = [f"Tool error: {e}" for e in step.errors] + ["The user replied: fine."]
+        await a.act(obs(1, notices=notices,
+                        last_results=[ToolResult(call_id=step.calls[0].id, output="x")]), [])
+    last_user = json.dumps(srv.requests[2]["messages"][-1])
+    assert "The user replied: fine." in last_user and "Tool error" not in last_user

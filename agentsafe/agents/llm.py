@@ -194,6 +194,7 @@ class LLMAgent(ABC):
         self._pending: list[str] = []
         self._pending_errors: dict[str, str] = {}
         self._trimmers: list[Callable[[], None]] = []
+        self._reported: list[str] = []
         self._reset_messages()
 
     async def reset(self) -> None:
@@ -262,6 +263,15 @@ class LLMAgent(ABC):
             problems.append((None, NO_CALL))
         return calls, problems
 
+    def _without_echoes(self, obs: Observation) -> Observation:
+        """The observation minus the runner's "Tool error: ..." notices for errors this agent
+        already sent back to the model (so the model does not read them twice)."""
+        echoes = {f"Tool error: {e}" for e in self._reported}
+        self._reported = []
+        if not echoes or not any(n in echoes for n in obs.notices):
+            return obs
+        return obs.model_copy(update={"notices": [n for n in obs.notices if n not in echoes]})
+
     def _results_for_pending(self, obs: Observation) -> list[tuple[str, str, bool]]:
         by_id = {r.call_id: r for r in obs.last_results}
         out: list[tuple[str, str, bool]] = []
@@ -282,7 +292,8 @@ class LLMAgent(ABC):
             self._begin(system_prompt(observation.brief), list(observation.brief.tools))
             self._tool_names = {t.name for t in observation.brief.tools}
             self._started = True
-        self._add_observation(observation, self._results_for_pending(observation))
+        self._add_observation(self._without_echoes(observation),
+                              self._results_for_pending(observation))
         errors: list[str] = []
         usage = Usage()
         reply = Reply(text=None)
@@ -296,9 +307,11 @@ class LLMAgent(ABC):
                 self._pending = [c.id for c in calls] + [r.id for r, _ in problems if r]
                 self._pending_errors = {r.id: msg for r, msg in problems if r}
                 self.usage = self.usage.add(usage)
+                self._reported = list(errors)
                 return AgentStep(calls=calls, text=reply.text or None, usage=usage, errors=errors)
             self._add_feedback(reply, problems)
         self.usage = self.usage.add(usage)
+        self._reported = list(errors)
         return AgentStep(calls=[], text=reply.text or None, usage=usage, errors=errors)
 
     async def aclose(self) -> None:
