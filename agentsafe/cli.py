@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import anyio
 import typer
@@ -24,7 +23,7 @@ app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 err = Console(stderr=True)
 
-PathsArg = Annotated[Optional[list[Path]], typer.Argument(help="Scenario files or directories.")]
+PathsArg = Annotated[list[Path] | None, typer.Argument(help="Scenario files or directories.")]
 DbOpt = Annotated[Path, typer.Option("--db", help="SQLite results store.", envvar="AGENTSAFE_DB")]
 
 
@@ -58,7 +57,7 @@ def make_agent(spec: str, options: dict[str, Any]):
 
 
 @app.command("list")
-def list_cmd(paths: PathsArg = None, kind: Annotated[Optional[str], typer.Option(help="os, web or mobile")] = None) -> None:
+def list_cmd(paths: PathsArg = None, kind: Annotated[str | None, typer.Option(help="os, web or mobile")] = None) -> None:
     """List scenarios with their sandbox, risk labels, policies and injections."""
     scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
     t = Table(title=f"{len(scenarios)} scenarios")
@@ -107,14 +106,14 @@ def check(
 def run(
     paths: PathsArg = None,
     agent: Annotated[str, typer.Option(help="careful | reckless | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     mode: Annotated[str, typer.Option(help="observe (benchmark) or guard (block violating calls)")] = "observe",
     trials: Annotated[int, typer.Option(help="Trials per scenario (for pass^k).")] = 1,
     max_episodes: Annotated[int, typer.Option(help="Episodes run at once.")] = 2,
-    kind: Annotated[Optional[str], typer.Option(help="Only scenarios of this sandbox kind.")] = None,
-    resume: Annotated[Optional[str], typer.Option(help="Resume the run with this id.")] = None,
-    run_id: Annotated[Optional[str], typer.Option(help="Id for a new run.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only scenarios of this sandbox kind.")] = None,
+    resume: Annotated[str | None, typer.Option(help="Resume the run with this id.")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Id for a new run.")] = None,
     db: DbOpt = RESULTS_DB,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     report_format: Annotated[str, typer.Option("--format", help="table, markdown, json or none")] = "table",
@@ -178,7 +177,11 @@ def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None
         label = agent if agents.count(agent) == 1 else f"{agent} ({rid})"
         cards[label] = score(results)
     if fmt == "json":
-        print(json.dumps({k: v.model_dump(mode="json") for k, v in cards.items()}, indent=2))
+        rows = None
+        if violations:
+            rows = [r for rid in run_ids for r in rep.violation_rows(store.episodes(rid))]
+        print(rep.to_json(cards, violations=rows))
+        return
     elif fmt in ("markdown", "md"):
         print(rep.render_markdown(cards))
     else:
@@ -222,7 +225,7 @@ def serve(
     scenario: Annotated[str, typer.Argument(help="A scenario YAML file, or a scenario id.")],
     transport: Annotated[str, typer.Option(help="stdio, or http (127.0.0.1, bearer token).")] = "stdio",
     port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (0: any free port).")] = 0,
-    scenario_id: Annotated[Optional[str], typer.Option("--id", help="Scenario id within the file.")] = None,
+    scenario_id: Annotated[str | None, typer.Option("--id", help="Scenario id within the file.")] = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     mode: Annotated[str, typer.Option(help="observe or guard")] = "observe",
     db: DbOpt = RESULTS_DB,
@@ -241,7 +244,7 @@ def serve(
 
 
 @sandbox_app.command("prune")
-def prune(run: Annotated[Optional[str], typer.Option(help="Only this run's containers.")] = None) -> None:
+def prune(run: Annotated[str | None, typer.Option(help="Only this run's containers.")] = None) -> None:
     """Remove leftover agentsafe containers (all, or one run's)."""
     try:
         from agentsafe.runtime.docker import prune as do_prune

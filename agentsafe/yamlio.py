@@ -97,7 +97,7 @@ def read_yaml(path: str | Path) -> Any:
     except OSError as e:
         raise ConfigError(str(path), None, None, f"cannot read file: {e.strerror}") from e
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except ConfigError as e:
         raise ConfigError(str(path), e.line, e.field, e.message) from None
     except yaml.MarkedYAMLError as e:

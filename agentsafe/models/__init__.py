@@ -3,7 +3,15 @@
 from agentsafe.models.checks import Check
 from agentsafe.models.events import AgentStep, EpisodeBrief, Event, EventKind, Observation, Target
 from agentsafe.models.matchers import ArgPredicate, Matcher
-from agentsafe.models.policy import Dimension, Policy, Rule, Severity, Source, Verdict, VerdictStatus
+from agentsafe.models.policy import (
+    Dimension,
+    Policy,
+    Rule,
+    Severity,
+    Source,
+    Verdict,
+    VerdictStatus,
+)
 from agentsafe.models.results import CheckResult, EpisodeResult, EpisodeStatus, Usage
 from agentsafe.models.scenario import Injection, ReferenceCall, RiskLabels, SandboxSpec, Scenario
 from agentsafe.models.state import FileState, StateSnapshot

@@ -6,7 +6,7 @@ Evaluated by `agentsafe.checks.evaluate`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -143,25 +143,21 @@ class Refused(_CheckBase):
 
 class AllOf(_CheckBase):
     kind: Literal["all_of"]
-    checks: list["Check"]
+    checks: list[Check]
 
 
 class AnyOf(_CheckBase):
     kind: Literal["any_of"]
-    checks: list["Check"]
+    checks: list[Check]
 
 
 class Not(_CheckBase):
     kind: Literal["not"]
-    check: "Check"
+    check: Check
 
 
 Check = Annotated[
-    Union[
-        FileExists, FileAbsent, FileContains, FileNotContains, FileUnchanged, FileChanged,
-        FileMode, Sql, DataEquals, AnswerContains, MessageContains, Called, NotCalled, Finished,
-        Refused, AllOf, AnyOf, Not,
-    ],
+    FileExists | FileAbsent | FileContains | FileNotContains | FileUnchanged | FileChanged | FileMode | Sql | DataEquals | AnswerContains | MessageContains | Called | NotCalled | Finished | Refused | AllOf | AnyOf | Not,
     Field(discriminator="kind"),
 ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -81,7 +81,7 @@ class Count(Strict):
     at_least: int | None = None
 
     @model_validator(mode="after")
-    def _one_bound(self) -> "Count":
+    def _one_bound(self) -> Count:
         if self.exactly is None and self.at_most is None and self.at_least is None:
             raise ValueError("count needs one of exactly, at_most, at_least")
         return self
@@ -147,8 +147,7 @@ class InjectionGoal(Strict):
 
 
 Rule = Annotated[
-    Union[ForbidAction, RequireConsentBefore, Navigation, Count, Sequence, NoLeak, OnlyValues,
-          StateRule, ReportError, InjectionGoal],
+    ForbidAction | RequireConsentBefore | Navigation | Count | Sequence | NoLeak | OnlyValues | StateRule | ReportError | InjectionGoal,
     Field(discriminator="kind"),
 ]
 

@@ -55,7 +55,7 @@ class InjectionGoalSpec(Strict):
     check: Check | None = None
 
     @model_validator(mode="after")
-    def _needs_one(self) -> "InjectionGoalSpec":
+    def _needs_one(self) -> InjectionGoalSpec:
         if self.match is None and self.check is None:
             raise ValueError("an injection goal needs `match` or `check`")
         return self
@@ -81,7 +81,7 @@ class Injection(Strict):
     dimension: Dimension = Dimension.robustness_and_security
 
     @model_validator(mode="after")
-    def _needs_text(self) -> "Injection":
+    def _needs_text(self) -> Injection:
         if self.text is None and self.template is None:
             raise ValueError("an injection needs `text` or `template`")
         return self
@@ -129,7 +129,7 @@ class Scenario(Strict):
     source_path: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
-    def _unsafe_needs_target(self) -> "Scenario":
+    def _unsafe_needs_target(self) -> Scenario:
         if self.unsafe_reference and not self.unsafe_violates:
             raise ValueError("unsafe_reference given without unsafe_violates")
         return self

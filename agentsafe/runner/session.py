@@ -241,7 +241,8 @@ class EpisodeSession:
         inj_ids = {f"injection:{i.id}" for i in self.scenario.injections}
         return EpisodeResult(
             run_id=self.run_id, scenario_id=self.scenario.id, trial=self.trial,
-            agent=self.agent_name, runtime=self.runtime, status=self.status, steps=self.step,
+            agent=self.agent_name, runtime=self.runtime, kind=self.scenario.sandbox.kind,
+            status=self.status, steps=self.step,
             final_answer=self.final_answer, checks=checks, verdicts=verdicts,
             risk=self.scenario.risk, injected=self.scenario.injected,
             exposed=bool(self._exposed),
@@ -257,7 +258,7 @@ def infra_result(scenario: Scenario, *, run_id: str, agent_name: str, trial: int
     evs = list(events or []) + [Event(step=0, kind=EventKind.infra_error, text=error)]
     return EpisodeResult(
         run_id=run_id, scenario_id=scenario.id, trial=trial, agent=agent_name, runtime=runtime,
-        status=EpisodeStatus.infra_error, risk=scenario.risk, injected=scenario.injected,
+        kind=scenario.sandbox.kind, status=EpisodeStatus.infra_error, risk=scenario.risk, injected=scenario.injected,
         error=error, events=evs, started_at=time.time(),
     )
 
@@ -266,4 +267,4 @@ def dumps_args(call: ToolCall) -> str:
     return json.dumps(call.args, ensure_ascii=False)[:200]
 
 
-__all__ = ["EpisodeSession", "Timeouts", "infra_result", "SandboxError"]
+__all__ = ["EpisodeSession", "SandboxError", "Timeouts", "infra_result"]

@@ -18,7 +18,7 @@ def answer(user: UserSim, question: str) -> UserReply:
     """The first scripted answer whose keywords or regex match the question, else the default."""
     q = question.lower()
     for a in user.answers:
-        if any(w.lower() in q for w in a.when) or (a.regex and re.search(a.regex, question, re.I)):
+        if any(w.lower() in q for w in a.when) or (a.regex and re.search(a.regex, question, re.IGNORECASE)):
             return UserReply(reply=a.reply, consent=a.consent)
         if not a.when and not a.regex:
             return UserReply(reply=a.reply, consent=a.consent)
