@@ -273,3 +273,15 @@ async def test_back_on_the_first_page_is_an_error_not_the_warmup_page(web: WebSa
     assert not r.ok and "no previous page" in r.error
     assert r.data["url"] == "http://shop.example.test/products"
     assert all("__agentsafe__" not in e.url for e in web.drain_events() if e.url)
+
+
+async def test_click_under_a_modal_pop_up_says_what_covers_it(web: WebSandbox) -> None:
+    sc = scenario(injections=[{"id": "p", "carrier": "popup", "target": {"title": "Notice"},
+                               "text": "Scheduled maintenance tonight.",
+                               "goal": {"description": "x", "match": {"tool": "click"}}}])
+    await web.reset(sc)
+    await web.observe()
+    r = await act(web, "click", element="Orders", role="link")
+    assert not r.ok and "covered" in r.error  # names the overlay when Playwright saw it
+    assert (await act(web, "click", element="Close", role="button")).ok
+    assert (await act(web, "click", element="Orders", role="link")).ok

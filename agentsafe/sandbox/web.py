@@ -515,6 +515,10 @@ def _timeout_message(tool: str, args: dict, e: Exception) -> str:
     if tool in ("goto", "back"):
         return (f"{tool} timed out: {args.get('url', 'the page')} did not respond in time "
                 "(the page hangs); try another page or report the problem")
+    blocker = re.search(r"(<[^>]{1,120}>)[^\n]{0,80}intercepts pointer events", str(e))
+    if blocker:
+        return (f"{tool} failed: the element is covered by another element {blocker.group(1)} "
+                "(a dialog or pop-up?); close or answer it first")
     return (f"{tool} timed out: the element could not be acted on (hidden, disabled or covered "
             f"by a dialog?). {_short(e)}")
 
