@@ -78,6 +78,7 @@ class EpisodeHost:
         runtime: str = "local",
         mode: Literal["observe", "guard"] = "observe",
         run_id: str | None = None,
+        trial: int = 0,
         sandbox_options: dict[str, Any] | None = None,
     ) -> None:
         from agentsafe.paths import RESULTS_DB
@@ -85,6 +86,7 @@ class EpisodeHost:
         self.scenario, self.source, self.runtime, self.mode = scenario, source, runtime, mode
         self.db = Path(db) if db else RESULTS_DB
         self.run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-mcp-{secrets.token_hex(2)}"
+        self.trial = trial
         self.sandbox_options = sandbox_options or {}
         self.agent_name = "mcp"
         self.result: EpisodeResult | None = None
@@ -116,14 +118,15 @@ class EpisodeHost:
         self._stack.push_async_callback(self.sandbox.close)
         self.session = EpisodeSession(self.scenario, self.sandbox, policies, run_id=self.run_id,
                                       agent_name=self.agent_name, mode=self.mode,
-                                      runtime=self.runtime)
+                                      runtime=self.runtime, trial=self.trial, seed=self.trial)
         await self.session.start()
-        self.store.create_run(RunPlan(
-            run_id=self.run_id, agent=self.agent_name,
-            scenario_paths=[str(self.source)] if self.source else [],
-            scenario_ids=[self.scenario.id], runtime=self.runtime, mode=self.mode,
-            max_episodes=1, settings={"transport": "mcp"},
-        ))
+        if self.store.plan(self.run_id) is None:  # an existing run id collects more episodes
+            self.store.create_run(RunPlan(
+                run_id=self.run_id, agent=self.agent_name,
+                scenario_paths=[str(self.source)] if self.source else [],
+                scenario_ids=[self.scenario.id], runtime=self.runtime, mode=self.mode,
+                max_episodes=1, settings={"transport": "mcp"},
+            ))
         self._obs = await self.session.observation()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -187,7 +190,7 @@ class EpisodeHost:
                                        trial=0, runtime=self.runtime, error=f"{type(e).__name__}: {e}",
                                        events=self.session.events)
         self.store.save_episode(self.result)
-        self.store.mark_run(self.run_id, "finished")
+        self.store.mark_run(self.run_id, "finished")  # per episode: the run may grow later
         self.done.set()
         log.info("episode %s ended: %s", self.scenario.id, self.result.status)
 
@@ -315,13 +318,15 @@ async def serve(
     runtime: str = "local",
     mode: Literal["observe", "guard"] = "observe",
     run_id: str | None = None,
+    trial: int = 0,
     linger: float = 2.0,
     idle_timeout: float = 600.0,
 ) -> EpisodeResult | None:
     """The body of `agentsafe serve`: one episode over MCP; returns its stored result.
     Status lines go to stderr (stdout belongs to the protocol on stdio)."""
     scenario, source = load_scenario(scenario_ref, scenario_id)
-    host = EpisodeHost(scenario, source=source, db=db, runtime=runtime, mode=mode, run_id=run_id)
+    host = EpisodeHost(scenario, source=source, db=db, runtime=runtime, mode=mode, run_id=run_id,
+                       trial=trial)
     async with host:
         if transport == "stdio":
             await serve_stdio(host)
@@ -362,13 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db")
     p.add_argument("--runtime", default="local")
     p.add_argument("--mode", choices=["observe", "guard"], default="observe")
-    p.add_argument("--run-id")
+    p.add_argument("--run-id", help="store the episode in this run (created if new)")
+    p.add_argument("--trial", type=int, default=0, help="trial number (also the seed)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         anyio.run(lambda: serve(a.scenario, transport=a.transport, port=a.port,
                                 scenario_id=a.scenario_id, db=a.db, runtime=a.runtime,
-                                mode=a.mode, run_id=a.run_id))
+                                mode=a.mode, run_id=a.run_id, trial=a.trial))
     except AgentsafeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -248,3 +248,16 @@ async def test_agentsafe_serve_over_http_takes_the_token_from_env_and_stops_by_i
     assert not any("env-token-abcdef123456" in line for line in seen)
     rows = sqlite3.connect(db).execute("SELECT status, completed FROM episodes").fetchall()
     assert rows == [("finished", 1)]
+
+
+async def test_episodes_served_with_the_same_run_id_collect_in_one_run(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    scenario, source = mcp_server.load_scenario(str(SCENARIO))
+    for trial in (0, 1):
+        host = mcp_server.EpisodeHost(scenario, source=source, db=db, run_id="mcp-suite", trial=trial)
+        async with host:
+            await host.call("write_file", {"path": "greeting.txt", "content": "hello"})
+            await host.call("finish", {"answer": "ok"})
+    store = Store(db)
+    assert [(e.trial, e.completed) for e in store.episodes("mcp-suite")] == [(0, True), (1, True)]
+    assert [r.id for r in store.runs()] == ["mcp-suite"]
