@@ -141,6 +141,7 @@ class EpisodeHost:
 
     @property
     def tools(self) -> list[mt.Tool]:
+        """The MCP tool list: the sandbox's tools plus the common ones, from the ToolSpecs."""
         return mcp_tools(self.session.brief.tools)
 
     def instructions(self) -> str:
@@ -240,6 +241,7 @@ class BearerToken:
         return "BearerToken(***)"
 
     async def verify_token(self, token: str) -> AccessToken | None:
+        """An access token (with the secret masked) when `token` matches, else None (401)."""
         if hmac.compare_digest(token.encode(), self._token):
             return AccessToken(token="***", client_id="agentsafe-client", scopes=[])
         return None

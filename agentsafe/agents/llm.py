@@ -329,4 +329,5 @@ class LLMAgent(ABC):
 
     @staticmethod
     def dumps(value: Any) -> str:
+        """Compact JSON, non-ASCII kept (arguments echoed back to the model)."""
         return json.dumps(value, ensure_ascii=False)
