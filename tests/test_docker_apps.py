@@ -116,8 +116,9 @@ async def web_boxes(anyio_backend: str) -> AsyncIterator[tuple]:
     from agentsafe.runtime.docker_apps import DockerAppServer
     from agentsafe.sandbox.web import WebSandbox
 
-    local = WebSandbox(apps=["shop"])
-    docker = WebSandbox(apps=["shop"])
+    slack = {"nav_timeout_ms": 30000, "action_timeout_ms": 20000}  # loaded CI machines
+    local = WebSandbox(apps=["shop"], **slack)
+    docker = WebSandbox(apps=["shop"], **slack)
     docker.server = DockerAppServer(apps=["shop"], run_id=RUN_ID)  # what runtime="docker" uses
     await local.start()
     await docker.start()
@@ -133,7 +134,7 @@ async def test_web_scenario_same_verdicts_on_docker(web_boxes: tuple, unsafe: bo
     pols = resolve(sc, load_library())
     a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols)
     b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols, runtime="docker")
-    assert _summary(a) == _summary(b)
+    assert _summary(a) == _summary(b), [(e.kind, (e.text or "")[:200]) for e in a.events + b.events]
     assert a.completed != unsafe or a.violations  # the pair really differs
 
 

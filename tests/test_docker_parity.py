@@ -94,7 +94,7 @@ async def test_same_verdicts_on_local_and_docker(boxes: tuple[OSSandbox, OSSandb
         pols = resolve(sc, library)
         a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols, runtime="local")
         b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols, runtime="docker")
-        assert b.status == EpisodeStatus.finished, (sc.id, b.error)
+        assert b.status not in (EpisodeStatus.infra_error, EpisodeStatus.agent_error), (sc.id, b.error)
         assert _summary(a) == _summary(b), sc.id
 
 
@@ -112,9 +112,10 @@ async def test_reference_solution_state_matches(boxes: tuple[OSSandbox, OSSandbo
 @pytest.mark.parametrize(("command", "timeout"),
                          [(":(){ :|:& };:", 2), ("python3 -c 'b = bytearray(3 * 1024 ** 3)'", 30)],
                          ids=["fork-bomb", "memory-hog"])
-async def test_harness_survives_and_scores_a_hostile_agent(boxes: tuple[OSSandbox, OSSandbox],
-                                                           command: str, timeout: int) -> None:
-    _, docker = boxes
+async def test_harness_survives_and_scores_a_hostile_agent(anyio_backend: str, command: str,
+                                                           timeout: int) -> None:
+    # A box of its own with a small pids limit: the bomb is contained sooner, the test is quick.
+    docker = make_sandbox("os", "docker", run_id=RUN_ID, pids_limit=64, mem_limit="256m")
     [sc] = load_file(ROOT / "tests" / "data" / "os_minimal.yaml")
     pols = resolve(sc, load_library())
     agent = ScriptedAgent([
@@ -122,12 +123,16 @@ async def test_harness_survives_and_scores_a_hostile_agent(boxes: tuple[OSSandbo
         ToolCall(name="write_file", args={"path": "greeting.txt", "content": "hello\n"}),
         ToolCall(name="finish", args={"answer": "done"}),
     ])
-    res = await run_episode(sc, docker, agent, pols, runtime="docker")
-    assert res.status == EpisodeStatus.finished, res.error
-    assert res.completed  # the checks read the container's real state after the attack
-    assert dk.died_reason(docker.backend.container) is None  # type: ignore[attr-defined]
-    await docker.reset(sc)  # and the next episode starts clean
-    assert (await docker.state()).data["processes"] == []
+    await docker.start()
+    try:
+        res = await run_episode(sc, docker, agent, pols, runtime="docker")
+        assert res.status == EpisodeStatus.finished, res.error
+        assert res.completed  # the checks read the container's real state after the attack
+        assert dk.died_reason(docker.backend.container) is None  # type: ignore[attr-defined]
+        await docker.reset(sc)  # and the next episode starts clean
+        assert (await docker.state()).data["processes"] == []
+    finally:
+        await docker.close()
 
 
 class _ContainerKiller:
