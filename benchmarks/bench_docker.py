@@ -30,12 +30,12 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agentsafe.agents.scripted import ReferenceAgent  # noqa: E402
-from agentsafe.errors import SandboxError  # noqa: E402
-from agentsafe.models import Scenario, ToolCall  # noqa: E402
-from agentsafe.runtime import docker as dk  # noqa: E402
-from agentsafe.sandbox.os import OSSandbox  # noqa: E402
-from agentsafe.scenarios import load_file  # noqa: E402
+from agentsafe.agents.scripted import ReferenceAgent
+from agentsafe.errors import SandboxError
+from agentsafe.models import Scenario, ToolCall
+from agentsafe.runtime import docker as dk
+from agentsafe.sandbox.os import OSSandbox
+from agentsafe.scenarios import load_file
 
 START_TARGET_S = 1.0
 STEP_TARGET_RATIO = 1.3

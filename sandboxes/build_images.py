@@ -9,6 +9,7 @@ whose inputs did not change is not rebuilt (its `agentsafe.inputs` label holds t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import os
@@ -195,10 +196,9 @@ def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # ty
     inputs = hashlib.sha256(f"{inputs}{base_id}".encode()).hexdigest()[:16]
     tag = image_name(kind)
     old_id = client.images.get(tag).id if _has_image(client, tag) else None
-    if old_id and not force:
-        if client.images.get(tag).labels.get("agentsafe.inputs") == inputs:
-            log(f"{tag}: up to date")
-            return True
+    if old_id and not force and client.images.get(tag).labels.get("agentsafe.inputs") == inputs:
+        log(f"{tag}: up to date")
+        return True
     log(f"building {tag} FROM {base}")
     t0 = time.monotonic()
     for chunk in client.api.build(fileobj=io.BytesIO(context), custom_context=True, tag=tag,
@@ -215,10 +215,9 @@ def build_kind(client, kind: str, base: str, force: bool = False) -> bool:  # ty
             log(f"  {line}")
     log(f"{tag}: built in {time.monotonic() - t0:.1f}s")
     if old_id and old_id != client.images.get(tag).id:
-        try:  # the superseded image, unless a container or another tag still uses it
+        # the superseded image, unless a container or another tag still uses it
+        with contextlib.suppress(Exception):
             client.images.remove(old_id, noprune=False)
-        except Exception:  # noqa: BLE001
-            pass
     return True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -22,7 +23,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import anyio
 from pydantic import Field, ValidationError
@@ -135,10 +136,8 @@ def docker_client() -> Any:
             _client = client
         if not _reaped:
             _reaped = True
-            try:
+            with contextlib.suppress(Exception):  # best effort: never blocks a run
                 reap_orphans(_client)
-            except Exception:  # noqa: BLE001 - reaping is best effort, never blocks a run
-                pass
         return _client
 
 
@@ -224,10 +223,8 @@ def _remove_live() -> None:
     if _client is None:
         return
     for cid in list(_live):
-        try:
+        with contextlib.suppress(Exception):
             _remove(_client, cid)
-        except Exception:  # noqa: BLE001
-            pass
     _live.clear()
 
 
@@ -403,14 +400,10 @@ class _Attached:
 
     def close(self) -> None:
         """Drop the connection (the process sees EOF on stdin and SIGPIPE on output)."""
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(Exception):
             self._io.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 class ControlSession:
@@ -570,7 +563,7 @@ class DockerOSBackend:
             _live.pop(ctr.id, None)
             await anyio.to_thread.run_sync(lambda: _remove(ctr.client, ctr.id))
 
-    async def __aenter__(self) -> DockerOSBackend:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -601,7 +594,7 @@ class DockerOSBackend:
 
     def _untar(self, data: bytes, dest: str) -> None:
         ctr = self._need() if self.session else self.container
-        att = _Attached(ctr, ["sh", "-c", f'mkdir -p "$1" && exec tar -x -C "$1"', "sh", dest],
+        att = _Attached(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x -C "$1"', "sh", dest],
                         user=f"{UID}:{GID}", env=self._env)
         try:
             att.send(data)

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 import uuid
-from typing import Any
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -218,7 +218,7 @@ class PhoneContainer:
         """Remove the container. Idempotent."""
         await self.app.close()
 
-    async def __aenter__(self) -> PhoneContainer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
