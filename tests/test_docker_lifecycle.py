@@ -163,3 +163,14 @@ async def test_start_to_first_command_and_close_leave_nothing() -> None:
         code, out = await box.raw_exec(["echo", "raw"])
         assert (code, out) == (0, b"raw\n")
     assert dk.list_managed(RUN_ID) == []
+
+
+@needs_docker
+def test_cli_sandbox_prune_removes_a_runs_containers() -> None:
+    run = f"{RUN_ID}-cli"
+    _bare_container(run)
+    out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune", "--run", run],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "removed 1 container" in out.stdout
+    assert dk.list_managed(run) == []
