@@ -36,7 +36,7 @@ def test_os_context_holds_only_dockerfile_and_control_script(tmp_path: Path) -> 
     b = _builder()
     ctx, digest = b._context_tar("os", tmp_path)
     assert _names(ctx) == {"Dockerfile", "control.py", "wheels/requirements.txt"}
-    again, digest2 = b._context_tar("os", tmp_path)
+    _, digest2 = b._context_tar("os", tmp_path)
     assert digest == digest2  # deterministic: the same inputs give the same hash
 
 
