@@ -109,18 +109,15 @@ def _line(n: dict[str, Any]) -> str:
 
 class MobileSandbox:
     """A simulated Android phone. Runtime `local`: the phone server runs as a subprocess bound to
-    127.0.0.1; option `base_url` attaches to an already running phone server instead (e.g. one
-    in a container). One browser per worker (shared), a fresh browser context per episode."""
+    127.0.0.1; `docker`: in a hardened container (agentsafe.runtime.docker_apps.PhoneContainer);
+    option `base_url` attaches to an already running phone server instead. One browser per
+    worker (shared), a fresh browser context per episode; the same code drives every runtime."""
 
     kind = "mobile"
 
     def __init__(self, runtime: str = "local", **options: Any) -> None:
         if runtime not in ("local", "docker"):
             raise ConfigError("", None, "runtime", f"unknown runtime '{runtime}' (local or docker)")
-        if runtime == "docker" and not options.get("base_url"):
-            raise ConfigError("", None, "runtime",
-                              "the mobile sandbox on 'docker' needs options.base_url of a running phone "
-                              "container; use runtime 'local' to start the phone server here")
         self.runtime = runtime
         self.base_url: str | None = options.pop("base_url", None)
         try:
@@ -131,6 +128,8 @@ class MobileSandbox:
         self.opts = self.defaults
         self._registry = ToolRegistry("mobile")
         self._proc: subprocess.Popen[bytes] | None = None
+        self._container: Any = None
+        self._own_url = self.base_url is None
         self._http: httpx.AsyncClient | None = None
         self._browser: Browser | None = None
         self._ctx: BrowserContext | None = None
@@ -148,7 +147,12 @@ class MobileSandbox:
         """Start the phone server (local runtime) and acquire the shared Chromium. Idempotent."""
         if self._http is not None:
             return
-        if self.base_url is None:
+        if self.base_url is None and self.runtime == "docker":
+            from agentsafe.runtime.docker_apps import PhoneContainer
+
+            self._container = PhoneContainer()
+            self.base_url = await self._container.start()
+        elif self.base_url is None:
             port = _free_port()
             env = {**os.environ, "PYTHONPATH": str(PHONE_DIR)}
             self._proc = subprocess.Popen(
@@ -198,6 +202,10 @@ class MobileSandbox:
             if self._proc.stderr:
                 self._proc.stderr.close()
             self._proc = None
+        if self._container is not None:
+            container, self._container = self._container, None
+            await container.close()
+        if self._own_url:
             self.base_url = None
 
     def tools(self) -> list[ToolSpec]:
