@@ -91,7 +91,10 @@ async def locate(page: Page, spec: TargetSpec, snapshot: Snapshot | None) -> tup
         raise TargetError(
             f'no {spec.role or "element"} with text "{spec.text}" on {page.url}'
         )
-    return page.locator(f'[{REF_ATTR}="{el.ref}"]'), {"ref": el.ref, "role": el.role, "text": el.name}
+    loc = page.locator(f'[{REF_ATTR}="{el.ref}"]')
+    if await loc.count() == 0:  # the snapshot is older than the page: the caller re-snapshots
+        raise TargetError(f'no {spec.role or "element"} with text "{spec.text}" on {page.url}')
+    return loc, {"ref": el.ref, "role": el.role, "text": el.name}
 
 
 _DESCRIBE = """(el) => ({ref: el.getAttribute('data-agentsafe-ref'),
