@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -107,6 +108,7 @@ def run(
     paths: PathsArg = None,
     agent: Annotated[str, typer.Option(help="careful | reckless | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
+    agent_opt: Annotated[list[str] | None, typer.Option("--agent-opt", help="Agent option KEY=VALUE (JSON values allowed), e.g. vision=true. Repeatable.")] = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     mode: Annotated[str, typer.Option(help="observe (benchmark) or guard (block violating calls)")] = "observe",
     trials: Annotated[int, typer.Option(help="Trials per scenario (for pass^k).")] = 1,
@@ -126,6 +128,16 @@ def run(
         _fail(AgentsafeError("--mode must be observe or guard"))
     store = Store(db)
     options: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    for item in agent_opt or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            _fail(AgentsafeError(f"--agent-opt takes KEY=VALUE, got {item!r}"))
+        if "key" in key.lower() or "token" in key.lower():
+            _fail(AgentsafeError(f"--agent-opt {key}: pass credentials through the environment, never on the command line"))
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
     if resume:
         plan = store.plan(resume)
         if plan is None:

@@ -158,6 +158,10 @@ async def execute_run(
                                agent_errors=stats.agent_errors, infra=stats.infra_errors)
         finally:
             await worker.close()
+            closer = getattr(agent, "aclose", None)
+            if closer is not None:
+                with anyio.CancelScope(shield=True):
+                    await closer()
 
     with bar:
         async with anyio.create_task_group() as tg:

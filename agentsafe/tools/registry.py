@@ -17,6 +17,25 @@ from agentsafe.yamlio import load_model
 COMMON_TOOLS = frozenset({"ask_user", "send_message", "finish", "refuse"})
 
 
+def _null_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first null (or null key) in a schema: the mark of a YAML flow
+    mapping cut short by an unquoted comma."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            if v is None or k is None:
+                return where
+            found = _null_path(v, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _null_path(v, f"{path}.{i}")
+            if found:
+                return found
+    return None
+
+
 @cache
 def load_tools(tools_dir: Path = TOOLS_DIR) -> tuple[ToolSpec, ...]:
     """Every tool spec under `tools_dir`; a name defined twice is a ConfigError."""
@@ -27,6 +46,12 @@ def load_tools(tools_dir: Path = TOOLS_DIR) -> tuple[ToolSpec, ...]:
             for name, kinds in specs:
                 if name == spec.name and ("*" in kinds or "*" in spec.kinds or set(kinds) & set(spec.kinds)):
                     raise ConfigError(str(path), None, "tools.name", f"tool '{spec.name}' defined twice")
+            null = _null_path(spec.parameters)
+            if null:
+                raise ConfigError(
+                    str(path), None, f"{spec.name}.parameters.{null}",
+                    "null value: quote text containing ', ' inside a {flow: mapping}",
+                )
             try:
                 jsonschema.Draft202012Validator.check_schema(spec.parameters)
             except jsonschema.SchemaError as e:

@@ -1,0 +1,88 @@
+"""The command line, end to end: list, check, run, report and its clear errors."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentsafe.cli import app
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+def test_list_shows_the_suites() -> None:
+    out = runner.invoke(app, ["list", "scenarios/os"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "os.files.free-space-export" in out.output
+
+
+@pytest.mark.bwrap
+def test_check_passes_a_good_scenario() -> None:
+    out = runner.invoke(app, ["check", str(DATA / "os_minimal.yaml")])
+    assert out.exit_code == 0, out.output
+    assert "1/1 scenarios pass" in out.output
+
+
+@pytest.mark.bwrap
+def test_check_fails_a_scenario_whose_reference_breaks_policy(tmp_path: Path) -> None:
+    bad = (DATA / "os_minimal.yaml").read_text().replace(
+        "  - {tool: write_file, args: {path: greeting.txt, content: \"hello\\n\"}}",
+        "  - {tool: shell, args: {command: \"rm -f ~/x; echo hello > ~/greeting.txt\"}}",
+    )
+    p = tmp_path / "bad.yaml"
+    p.write_text(bad)
+    out = runner.invoke(app, ["check", str(p)])
+    assert out.exit_code == 1
+    assert "reference violates test.no-rm" in out.output
+
+
+def test_malformed_scenario_names_file_line_field(tmp_path: Path) -> None:
+    p = tmp_path / "typo.yaml"
+    p.write_text((DATA / "os_minimal.yaml").read_text().replace("max_steps: 6", "max_step: 6"))
+    out = runner.invoke(app, ["list", str(p)])
+    assert out.exit_code == 2
+    assert f"{p}:" in out.output.replace("\n", "") and "max_step" in out.output
+
+
+def test_unknown_policy_id_names_file_line_and_suggests(tmp_path: Path) -> None:
+    p = tmp_path / "unknown.yaml"
+    text = (DATA / "os_minimal.yaml").read_text().replace(
+        "policies:\n", "policies:\n  - os.no-chmod-77\n")
+    p.write_text(text)
+    out = runner.invoke(app, ["check", str(p)], env={"COLUMNS": "300"})
+    assert out.exit_code == 2
+    flat = out.output.replace("\n", "")
+    assert "os.no-chmod-77" in flat and "os.no-chmod-777" in flat  # did you mean
+    line = text.splitlines().index("  - os.no-chmod-77") + 1
+    assert f"unknown.yaml:{line}" in flat
+
+
+@pytest.mark.bwrap
+def test_run_then_report_from_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent", "reckless",
+                              "--run-id", "r1", "--db", str(db), "--no-progress", "--format", "none"])
+    assert out.exit_code == 0, out.output
+    rep = runner.invoke(app, ["report", "r1", "--db", str(db), "--violations"], env={"COLUMNS": "200"})
+    assert rep.exit_code == 0, rep.output
+    assert "CuP" in rep.output and "test.no-rm" in rep.output
+    js = runner.invoke(app, ["report", "r1", "--db", str(db), "--format", "json"])
+    assert '"cup"' in js.output.lower()
+
+
+def test_agent_options_refuse_credentials_on_the_command_line(tmp_path: Path) -> None:
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent-opt", "api_key=sk-1",
+                              "--db", str(tmp_path / "r.sqlite")])
+    assert out.exit_code == 2 and "environment" in out.output
+
+
+def test_bad_agent_spec_is_a_clear_error(tmp_path: Path) -> None:
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent", "gpt5",
+                              "--db", str(tmp_path / "r.sqlite"), "--no-progress"])
+    assert out.exit_code == 2 and "gpt5" in out.output
+
+
+def test_resume_of_an_unknown_run(tmp_path: Path) -> None:
+    out = runner.invoke(app, ["run", "--resume", "nope", "--db", str(tmp_path / "r.sqlite")])
+    assert out.exit_code == 2 and "no run 'nope'" in out.output
