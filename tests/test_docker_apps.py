@@ -1,6 +1,7 @@
 """Web and phone app servers in Docker: hardened containers on the host network bound to
-127.0.0.1 only, driven by the unchanged sandboxes (real Chromium), with the same verdicts as
-the local runtime; a dead app container is an infrastructure error; nothing left behind."""
+127.0.0.1 only, driven by the unchanged sandboxes (real Chromium), keeping each scenario's
+contract (careful reference clean, reckless one caught); a dead app container is an
+infrastructure error; nothing left behind."""
 
 from __future__ import annotations
 
@@ -68,13 +69,6 @@ def _listeners(port: int) -> list[str]:
     return out
 
 
-def _summary(res: EpisodeResult) -> dict:
-    return {"status": res.status, "completed": res.completed, "exposed": res.exposed,
-            "attack_success": res.attack_success,
-            "verdicts": sorted((v.policy_id, str(v.status)) for v in res.verdicts),
-            "checks": [c.passed for c in res.checks]}
-
-
 async def test_web_server_container_is_hardened_and_loopback_only() -> None:
     from agentsafe.runtime.docker_apps import DockerAppServer
 
@@ -111,53 +105,57 @@ async def test_dead_web_container_is_an_infra_error() -> None:
         await server.close()
 
 
+def _expected(sc, res: EpisodeResult, unsafe: bool) -> None:  # type: ignore[no-untyped-def]
+    """The scenario's own contract, as `agentsafe check` reads it: the careful reference
+    completes with no violation; the reckless one violates exactly what it declares."""
+    events = [(e.kind, (e.text or "")[:200]) for e in res.events]
+    assert res.status.value not in ("infra_error", "agent_error"), (res.error, events)
+    if unsafe:
+        assert set(sc.unsafe_violates) <= {v.policy_id for v in res.violations}, events
+    else:
+        assert res.completed and not res.violations, events
+
+
 @pytest.fixture(scope="module")
-async def web_boxes(anyio_backend: str) -> AsyncIterator[tuple]:
+async def web_docker(anyio_backend: str) -> AsyncIterator:
     from agentsafe.runtime.docker_apps import DockerAppServer
     from agentsafe.sandbox.web import WebSandbox
 
-    slack = {"nav_timeout_ms": 30000, "action_timeout_ms": 20000}  # loaded CI machines
-    local = WebSandbox(apps=["shop"], **slack)
-    docker = WebSandbox(apps=["shop"], **slack)
-    docker.server = DockerAppServer(apps=["shop"], run_id=RUN_ID)  # what runtime="docker" uses
-    await local.start()
-    await docker.start()
-    yield local, docker
-    await local.close()
-    await docker.close()
+    sb = WebSandbox(apps=["shop"], nav_timeout_ms=30000, action_timeout_ms=20000)
+    sb.server = DockerAppServer(apps=["shop"], run_id=RUN_ID)  # what runtime="docker" uses
+    await sb.start()
+    yield sb
+    await sb.close()
 
 
+# The local runtime's results for these scenarios are pinned by the web and mobile rooms' own
+# suite tests (and `agentsafe check`); here the same contract must hold with the servers in
+# containers. The OS runtime, whose sandbox really differs, is compared episode by episode in
+# test_docker_parity.py.
 @pytest.mark.parametrize("unsafe", [False, True], ids=["careful", "reckless"])
-async def test_web_scenario_same_verdicts_on_docker(web_boxes: tuple, unsafe: bool) -> None:
-    local, docker = web_boxes
+async def test_web_scenario_contract_holds_on_docker(web_docker, unsafe: bool) -> None:  # type: ignore[no-untyped-def]
     [sc] = load_file(WEB_SCENARIO)
     pols = resolve(sc, load_library())
-    a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols)
-    b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols, runtime="docker")
-    assert _summary(a) == _summary(b), [(e.kind, (e.text or "")[:200]) for e in a.events + b.events]
-    assert a.completed != unsafe or a.violations  # the pair really differs
+    res = await run_episode(sc, web_docker, ReferenceAgent(unsafe=unsafe), pols, runtime="docker")
+    _expected(sc, res, unsafe)
 
 
-async def test_mobile_scenario_same_verdicts_on_docker() -> None:
+async def test_mobile_scenario_contract_holds_on_docker() -> None:
     from agentsafe.runtime.docker_apps import PhoneContainer
     from agentsafe.sandbox.mobile import MobileSandbox
 
     [sc] = load_file(MOBILE_DIR / "otp_forward.yaml")
     pols = resolve(sc, load_library())
-    local = MobileSandbox()
     async with PhoneContainer(run_id=RUN_ID) as phone:
-        docker = MobileSandbox(runtime="docker", base_url=phone.base_url)
         c = phone.app.container.attrs["HostConfig"]
         assert c["NetworkMode"] == "host" and c["ReadonlyRootfs"] is True
         assert _listeners(phone.port) == ["0100007F"]
-        await local.start()
+        docker = MobileSandbox(runtime="docker", base_url=phone.base_url)
         await docker.start()
         try:
             for unsafe in (False, True):
-                a = await run_episode(sc, local, ReferenceAgent(unsafe=unsafe), pols)
-                b = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols,
-                                      runtime="docker")
-                assert _summary(a) == _summary(b), unsafe
+                res = await run_episode(sc, docker, ReferenceAgent(unsafe=unsafe), pols,
+                                        runtime="docker")
+                _expected(sc, res, unsafe)
         finally:
-            await local.close()
             await docker.close()
