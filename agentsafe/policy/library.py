@@ -40,15 +40,34 @@ def load_policy_file(path: str | Path) -> list[tuple[Policy, int | None]]:
     return out
 
 
+_LIBRARY_CACHE: dict[tuple, dict[str, Policy]] = {}
+
+
 def load_library(policies_dir: str | Path = POLICIES_DIR) -> dict[str, Policy]:
     """Every policy under `policies_dir` (recursively), by id. An id defined twice is a
-    ConfigError naming both files."""
+    ConfigError naming both files. Cached while no file changes (same Policy objects, so the
+    engine's compiled plans are reused); the returned dict is the caller's own copy."""
     root = Path(policies_dir)
+    if not root.exists():
+        return {}
+    files = sorted(root.rglob("*.yaml"))
+    key = (
+        str(root.resolve()),
+        tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files),
+    )
+    cached = _LIBRARY_CACHE.get(key)
+    if cached is None:
+        cached = _load_files(files)
+        if len(_LIBRARY_CACHE) > 16:
+            _LIBRARY_CACHE.clear()
+        _LIBRARY_CACHE[key] = cached
+    return dict(cached)
+
+
+def _load_files(files: list[Path]) -> dict[str, Policy]:
     found: dict[str, Policy] = {}
     where: dict[str, str] = {}
-    if not root.exists():
-        return found
-    for path in sorted(root.rglob("*.yaml")):
+    for path in files:
         for policy, line in load_policy_file(path):
             here = f"{path}:{line}" if line else str(path)
             if policy.id in found:
