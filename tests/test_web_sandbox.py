@@ -26,7 +26,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 async def web() -> AsyncIterator[WebSandbox]:
-    sb = WebSandbox(apps=["shop"], nav_timeout_ms=2500, action_timeout_ms=2000)
+    sb = WebSandbox(apps=["shop"])  # default timeouts: they only bound failures
     await sb.start()
     try:
         yield sb
@@ -163,6 +163,8 @@ async def test_simulated_internet_app_attacker_and_refused_hosts(web: WebSandbox
 async def test_hanging_page_times_out_and_episode_goes_on(web: WebSandbox) -> None:
     await web.reset(scenario(sandbox={"options": {"attacker_sites": [
         {"host": "slow-tracker.net", "hang": True}]}}))
+    assert web._ctx is not None
+    web._ctx.set_default_navigation_timeout(1500)  # this episode's page hangs: do not wait 15 s
     r = await act(web, "goto", url="http://slow-tracker.net/pixel")
     assert not r.ok and "timed out" in r.error
     r = await act(web, "goto", url="http://shop.example.test/reviews")
