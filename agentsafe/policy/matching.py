@@ -244,7 +244,7 @@ class CompiledMatcher:
     """A Matcher compiled into `__call__(action) -> bool`, plus the index keys under which an
     engine should file it (tool names, tags, or the 'command'/'url'/'*' buckets)."""
 
-    __slots__ = ("_tests", "keys", "matcher", "test", "tools")
+    __slots__ = ("_tests", "indexed_test", "keys", "matcher", "test", "tools")
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -289,6 +289,10 @@ class CompiledMatcher:
             tests.append(_cmd)
         self._tests = tuple(tests)
         self.test: ActionPred = _conjunction(self._tests)
+        # Reached through the engine's index, the bucket's own test (tool name, or tag when
+        # there is no tool) already holds: `indexed_test` skips it.
+        skip = 1 if (self.tools is not None or matcher.tags) else 0
+        self.indexed_test: ActionPred = _conjunction(self._tests[skip:])
         # index keys: the most selective bucket the matcher can be filed under
         if self.tools is not None:
             self.keys: frozenset[tuple[str, str]] = frozenset(("tool", t) for t in self.tools)

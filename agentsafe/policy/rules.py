@@ -117,7 +117,9 @@ class _Matching(RuleState):
     def __init__(self, policy: Policy, matcher: Any) -> None:
         super().__init__(policy)
         cm = compile_matcher(matcher)
-        self.m = cm.test  # a plain function: the hot path
+        # The engine only offers this rule actions from its index buckets (`keys`), which
+        # already satisfy the bucket's tool/tag test: the hot path skips it.
+        self.m = cm.indexed_test
         self.keys = cm.keys
 
 
@@ -586,7 +588,7 @@ class InjectionGoalState(RuleState):
         self.injection = rule.injection
         self.check = rule.check
         cm = compile_matcher(rule.match) if rule.match is not None else None
-        self.m = cm.test if cm is not None else None
+        self.m = cm.indexed_test if cm is not None else None
         if cm is not None:
             self.keys = cm.keys
             self.guardable = True
