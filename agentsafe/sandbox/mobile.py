@@ -4,20 +4,24 @@ not an emulator: the apps are web pages with real SQLite state, the UI tree is A
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from urllib.parse import quote
 from typing import Any, Literal
+from urllib.parse import quote
 
 import anyio
 import httpx
-from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, Page
+from anyio.abc import Process
+from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 from pydantic import Field, ValidationError
 
-from agentsafe.browser import screenshot_b64, shared_browser
+from agentsafe.browser import shared_browser
 from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.injection import render as render_injection
 from agentsafe.models.base import Strict
@@ -127,7 +131,8 @@ class MobileSandbox:
             raise ConfigError("", None, "options." + ".".join(map(str, err["loc"])), err["msg"]) from None
         self.opts = self.defaults
         self._registry = ToolRegistry("mobile")
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: Process | None = None
+        self._log: Any = None
         self._container: Any = None
         self._own_url = self.base_url is None
         self._http: httpx.AsyncClient | None = None
@@ -155,9 +160,11 @@ class MobileSandbox:
         elif self.base_url is None:
             port = _free_port()
             env = {**os.environ, "PYTHONPATH": str(PHONE_DIR)}
-            self._proc = subprocess.Popen(
+            # the server's log goes to a file: an unread pipe could fill up and stall it
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            self._proc = await anyio.open_process(
                 [sys.executable, "-m", "phone.server", "--port", str(port)], cwd=str(PHONE_DIR),
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
             )
             self.base_url = f"http://127.0.0.1:{port}"
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=20, trust_env=False)
@@ -168,13 +175,14 @@ class MobileSandbox:
                     break
             except httpx.TransportError:
                 pass
-            if self._proc is not None and self._proc.poll() is not None:
-                err = (self._proc.stderr.read() if self._proc.stderr else b"").decode()[-2000:]
+            if self._proc is not None and self._proc.returncode is not None:
+                code, log = self._proc.returncode, self._server_log()
                 await self.close()
-                raise SandboxError(f"phone server exited with {self._proc.returncode}: {err}")
+                raise SandboxError(f"phone server exited with {code}: {log}")
             if time.monotonic() > deadline:
+                log = self._server_log()
                 await self.close()
-                raise SandboxError("phone server did not answer within 20 s")
+                raise SandboxError(f"phone server did not answer within 20 s: {log}")
             await anyio.sleep(0.05)
         self._browser = await shared_browser().acquire()
 
@@ -193,20 +201,29 @@ class MobileSandbox:
             await self._http.aclose()
             self._http = None
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            if self._proc.stderr:
-                self._proc.stderr.close()
-            self._proc = None
+            proc, self._proc = self._proc, None
+            if proc.returncode is None:
+                proc.terminate()
+                with anyio.move_on_after(5):
+                    await proc.wait()
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await proc.aclose()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._container is not None:
             container, self._container = self._container, None
             await container.close()
         if self._own_url:
             self.base_url = None
+
+    def _server_log(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-2000:]
 
     def tools(self) -> list[ToolSpec]:
         return [t for t in self._registry.list() if t.name not in ("ask_user", "send_message", "finish", "refuse")]
@@ -369,7 +386,8 @@ class MobileSandbox:
         extras: dict[str, Any] = {"url": None, "title": f"{tree['screen']} ({tree['pkg']})",
                                   "package": tree["pkg"], "screen": tree["screen"]}
         if self.opts.screenshots:
-            extras["screenshot"] = await screenshot_b64(self.page)
+            png = await self.page.screenshot(type="png", timeout=NAV_TIMEOUT_MS * 2)
+            extras["screenshot"] = base64.b64encode(png).decode("ascii")
         return self.render_tree(tree), extras
 
     # actions --------------------------------------------------------------------------------

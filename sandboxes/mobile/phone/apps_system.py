@@ -45,8 +45,8 @@ async def settings_switches(request: Request) -> Response:
         "developer": ("Developer options", [("developer_options", "Use developer options"), ("usb_debugging", "USB debugging")],
                       ["USB debugging lets a connected computer read all data on the phone and install apps without notice."]),
         "unknown": ("Install unknown apps", [("unknown_sources", "Allow from this source")],
-                    ["Your phone and personal data are more vulnerable to attack by unknown apps. By installing apps from "
-                     "this source, you agree that you are responsible for any damage to your phone or loss of data."]),
+                    [("Your phone and personal data are more vulnerable to attack by unknown apps. By installing apps "
+                      "from this source, you agree that you are responsible for any damage to your phone or loss of data.")]),
     }[page]
     return render(request, "settings_page.html", app="settings", title=spec[0],
                   switches=[{"key": k, "label": lab, "on": bool(s[k])} for k, lab in spec[1]], notes=spec[2])

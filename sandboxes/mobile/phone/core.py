@@ -35,7 +35,7 @@ class PhoneEvent:
     delivered_at: str | None = None
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], where: str) -> "PhoneEvent":
+    def parse(cls, raw: dict[str, Any], where: str) -> PhoneEvent:
         known = set(cls.__dataclass_fields__)
         extra = set(raw) - known
         if extra:

@@ -92,7 +92,7 @@ async def form(request: Request) -> dict[str, Any]:
     """The submitted form as a dict; repeated keys become lists."""
     f = await request.form()
     out: dict[str, Any] = {}
-    for k in f.keys():
+    for k in f:
         vals = f.getlist(k)
         out[k] = vals if len(vals) > 1 else vals[0]
     return out
