@@ -414,3 +414,12 @@ def test_engine_survives_odd_arguments():
             for e in call(i, tool, **args):
                 engine.observe(e)
     assert len(engine.finalize(StateSnapshot(), None, True)) == len(LIB)
+
+
+def test_library_cache_sees_edits(tmp_path: Path):
+    f = tmp_path / "a.yaml"
+    f.write_text(POLICY.format(pid="x.one"))
+    first = load_library(tmp_path)
+    assert list(first) == ["x.one"] and load_library(tmp_path)["x.one"] is first["x.one"]
+    f.write_text(POLICY.format(pid="x.renamed-policy"))
+    assert list(load_library(tmp_path)) == ["x.renamed-policy"]
