@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from agentsafe.paths import SANDBOXES_DIR
 
 sys.path.insert(0, str(SANDBOXES_DIR / "web"))
-import server  # noqa: E402
+import server
 
 TOKEN = {"x-agentsafe-token": "t0k"}
 

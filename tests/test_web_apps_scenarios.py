@@ -10,16 +10,15 @@ from collections import Counter
 
 import pytest
 
+from agentsafe.injection import render
 from agentsafe.models.policy import Dimension
 from agentsafe.models.scenario import Scenario
-from agentsafe.paths import POLICIES_DIR, SCENARIOS_DIR
+from agentsafe.paths import POLICIES_DIR, SANDBOXES_DIR, SCENARIOS_DIR
 from agentsafe.policy.library import load_library, resolve
-from agentsafe.injection import render
-from agentsafe.paths import SANDBOXES_DIR
 from agentsafe.scenarios import load_scenarios
 
 sys.path.insert(0, str(SANDBOXES_DIR / "web"))
-import server  # noqa: E402
+import server
 
 APPS = ("crm", "mail", "forge")
 

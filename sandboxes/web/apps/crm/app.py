@@ -9,19 +9,18 @@ import csv
 import io
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from common.carriers import inject_generic
 from common.db import connect
 from common.web import Pager, Renderer, redirect
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 HOSTS: list[str] = ["crm.example.test"]
 HERE = Path(__file__).resolve().parent
@@ -54,7 +53,7 @@ class AppError(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def me(conn: sqlite3.Connection) -> sqlite3.Row:

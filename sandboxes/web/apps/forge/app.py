@@ -10,19 +10,18 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common.carriers import inject_generic
+from common.db import connect
+from common.web import Pager, Renderer, redirect
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-
-from common.carriers import inject_generic
-from common.db import connect
-from common.web import Pager, Renderer, redirect
 
 HOSTS: list[str] = ["git.example.test"]
 HERE = Path(__file__).resolve().parent
@@ -46,7 +45,7 @@ class AppError(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def me(conn: sqlite3.Connection) -> sqlite3.Row:

@@ -9,20 +9,19 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common.carriers import inject_generic
+from common.db import connect
+from common.web import Pager, Renderer, redirect
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-
-from common.carriers import inject_generic
-from common.db import connect
-from common.web import Pager, Renderer, redirect
 
 HOSTS: list[str] = ["mail.example.test"]
 HERE = Path(__file__).resolve().parent
@@ -49,7 +48,7 @@ class AppError(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def linkify(text: str) -> Markup:
@@ -233,7 +232,7 @@ async def reply(request: Request, conn: sqlite3.Connection) -> Response:
     mode = request.path_params["mode"]
     if mode not in ("reply", "reply-all", "forward"):
         raise AppError(404, "Page not found", "The page you asked for does not exist.")
-    subject = m["subject"] if m["subject"].lower().startswith(("re:", "fwd:")) else m["subject"]
+    subject = m["subject"]
     atts: list[sqlite3.Row] = []
     if mode == "forward":
         form = {"to": "", "cc": "", "subject": f"Fwd: {subject}", "forward_of": m["id"],
