@@ -54,24 +54,19 @@ LABEL_KIND = "agentsafe.kind"
 LABEL_OWNER = "agentsafe.owner"
 OS_IMAGE = os.environ.get("AGENTSAFE_OS_IMAGE", "agentsafe/os:latest")
 CONTROL_DIR = "/run/agentsafe"  # tmpfs inside the container: control script + unpacked seeds
-BAKED_CONTROL = "/opt/agentsafe/control.py"  # the copy built into agentsafe/os
 FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) or point "
        "DOCKER_HOST at a running one")
 
-# PID 1 of an OS container: reaps orphans (a fork bomb's leftovers must not pin the pids
-# limit) and otherwise sleeps; it has no child the control script's kill_all could kill.
-_INIT = ("import os,signal,time\n"
-         "signal.signal(signal.SIGTERM, lambda *a: os._exit(0))\n"
-         "while True:\n"
-         "    try:\n"
-         "        os.wait()\n"
-         "    except ChildProcessError:\n"
-         "        time.sleep(0.5)\n")
-
-
-KILLED_CONTROL = (b"[sandbox] the command killed every process of the session, including the "
-                  b"shell service; it was restarted (files kept, processes gone)\n")
-
+# PID 1 of an OS container: the control server itself, as on the local runtime (bwrap
+# --as-pid-1), so `kill -9 -1` cannot kill it and it reaps adopted orphans. This bootstrap
+# reads the current control script from stdin (a length line, then the source), then serves
+# JSON lines on the same stdin. Stdin closes when the harness disconnects (StdinOnce): the
+# server exits and the container removes itself (auto_remove), even if the harness was killed.
+_BOOT = ("import sys\n"
+         "n = int(sys.stdin.buffer.readline())\n"
+         "src = sys.stdin.buffer.read(n)\n"
+         "sys.argv = ['control.py', 'serve']\n"
+         "exec(compile(src, '/opt/agentsafe/control.py', 'exec'), {'__name__': '__main__'})\n")
 
 def _sandbox_env() -> dict[str, str]:
     """The same environment the local runtime gives commands (runtime parity)."""
@@ -185,7 +180,9 @@ def list_managed(run_id: str | None = None) -> list[ContainerInfo]:
     return out
 
 
-def _remove(client: Any, cid: str) -> bool:
+def _remove(client: Any, cid: str, wait: float = 20.0) -> bool:
+    """Force-remove a container and wait until it is gone (an auto-removing one may already
+    be on its way out); False when it did not exist."""
     from docker.errors import APIError, NotFound
 
     try:
@@ -194,9 +191,16 @@ def _remove(client: Any, cid: str) -> bool:
     except NotFound:
         return False
     except APIError as exc:
-        if "already in progress" in str(exc):
-            return False
-        raise
+        if "already in progress" not in str(exc) and "is not running" not in str(exc):
+            raise
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            client.api.inspect_container(cid)
+        except NotFound:
+            return True
+        time.sleep(0.05)
+    return True
 
 
 def prune(run_id: str | None = None) -> int:
@@ -235,7 +239,9 @@ def hardened_options(kind: str, run_id: str, limits: DockerLimits, *,
     pids/memory/CPU limits, read-only root with tmpfs for the writable places, user 1000."""
     if network not in ("none", "host"):
         raise ValueError("only network 'none' or 'host' (never a bridge) is allowed")
-    tmpfs_opts = f"rw,nosuid,nodev,uid={UID},gid={GID}"
+    # `exec`: Docker mounts tmpfs noexec by default, but scripts in ~/bin and /tmp must run
+    # as they do on the local runtime.
+    tmpfs_opts = f"rw,exec,nosuid,nodev,uid={UID},gid={GID}"
     return {
         "labels": {LABEL_MANAGED: "1", LABEL_RUN: run_id, LABEL_KIND: kind,
                    LABEL_OWNER: owner_label()},
@@ -271,19 +277,6 @@ def _image_or_fix(client: Any, image: str) -> None:
     except ImageNotFound:
         raise SandboxError(f"Docker image {image} not found: build it with `make images` "
                            "(python sandboxes/build_images.py)") from None
-
-
-_baked: dict[str, str | None] = {}
-
-
-def _baked_control_sha(client: Any, image: str) -> str | None:
-    """sha256 of the control script baked into an OS image (its build label); checks that
-    the image exists, with a clear error naming `make images` when it does not."""
-    if image not in _baked:
-        _image_or_fix(client, image)
-        labels = client.images.get(image).labels or {}
-        _baked[image] = labels.get("agentsafe.control_sha256")
-    return _baked[image]
 
 
 def died_reason(container: Any) -> str | None:
@@ -342,19 +335,31 @@ def cgroup_stats(container: Any) -> dict[str, int]:
 
 
 class _Attached:
-    """One `docker exec` with stdin attached: write bytes, read the multiplexed stdout/stderr."""
+    """A hijacked Docker API stream (an exec's or a container's stdin/stdout/stderr): write
+    bytes, read the multiplexed stdout/stderr frames."""
 
-    def __init__(self, container: Any, cmd: list[str], *, user: str, env: dict[str, str],
-                 workdir: str = "/") -> None:
-        api = container.client.api
-        self.exec_id = api.exec_create(container.id, cmd, stdin=True, stdout=True, stderr=True,
-                                       user=user, environment=env, workdir=workdir)["Id"]
-        self._io = api.exec_start(self.exec_id, socket=True)
-        self.sock: socket.socket = self._io._sock
-        self._api = api
+    def __init__(self, api: Any, io_: Any, exec_id: str | None = None) -> None:
+        self._api, self._io, self.exec_id = api, io_, exec_id
+        self.sock: socket.socket = io_._sock
         self._buf = bytearray()
         self.stderr = bytearray()
         self.eof = False
+
+    @classmethod
+    def exec(cls, container: Any, cmd: list[str], *, user: str, env: dict[str, str],
+             workdir: str = "/") -> _Attached:
+        """`docker exec -i` of `cmd` in a running container."""
+        api = container.client.api
+        exec_id = api.exec_create(container.id, cmd, stdin=True, stdout=True, stderr=True,
+                                  user=user, environment=env, workdir=workdir)["Id"]
+        return cls(api, api.exec_start(exec_id, socket=True), exec_id)
+
+    @classmethod
+    def container(cls, api: Any, cid: str) -> _Attached:
+        """`docker attach` to a (created, not yet started) container's stdio."""
+        io_ = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                             "stream": 1})
+        return cls(api, io_)
 
     def send(self, data: bytes) -> None:
         """Write to the process's stdin."""
@@ -395,8 +400,8 @@ class _Attached:
         return bytes(out)
 
     def exit_code(self) -> int | None:
-        """The process's exit code once it ended."""
-        return self._api.exec_inspect(self.exec_id).get("ExitCode")
+        """The exec'd process's exit code once it ended."""
+        return self._api.exec_inspect(self.exec_id).get("ExitCode") if self.exec_id else None
 
     def close(self) -> None:
         """Drop the connection (the process sees EOF on stdin and SIGPIPE on output)."""
@@ -407,25 +412,22 @@ class _Attached:
 
 
 class ControlSession:
-    """`python3 control.py serve` inside a container, spoken to in JSON lines (one request at
-    a time) over an attached exec; restarted transparently when something killed it."""
+    """The control server (PID 1 of an OS container), spoken to in JSON lines over the
+    container's attached stdio, one request at a time."""
 
-    def __init__(self, container: Any, script: str, env: dict[str, str]) -> None:
-        self.container, self.script, self.env = container, script, env
-        self._att: _Attached | None = None
+    def __init__(self, att: _Attached) -> None:
+        self._att: _Attached | None = att
         self._lines = bytearray()
         self._next_id = 0
         self._lock = threading.Lock()
 
     def _open(self) -> _Attached:
         if self._att is None:
-            self._att = _Attached(self.container, ["python3", "-I", "-S", self.script, "serve"],
-                                  user=f"{UID}:{GID}", env=self.env, workdir=HOME)
-            self._lines.clear()
+            raise EOFError("the control session is closed")
         return self._att
 
     def close(self) -> None:
-        """End the session (the server exits on EOF)."""
+        """Disconnect: the server reads EOF and exits; the container removes itself."""
         if self._att is not None:
             self._att.close()
             self._att = None
@@ -530,28 +532,34 @@ class DockerOSBackend:
 
     def _start_sync(self) -> None:
         client = docker_client()
-        baked = _baked_control_sha(client, self.image)
+        _image_or_fix(client, self.image)
+        api = client.api
         name = f"agentsafe-os-{self.run_id[:24]}-{uuid.uuid4().hex[:8]}".replace("/", "-")
         opts = hardened_options("os", self.run_id, self.limits, network="none")
+        host_config = api.create_host_config(
+            auto_remove=True, **{k: opts[k] for k in (
+                "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",
+                "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")})
         try:
-            ctr = client.containers.run(self.image, ["python3", "-I", "-S", "-c", _INIT],
-                                        name=name, environment=self._env, working_dir=HOME,
-                                        hostname=self._env.get("HOSTNAME", "devbox"), **opts)
+            cid = api.create_container(
+                self.image, ["python3", "-I", "-S", "-c", _BOOT], name=name, user=opts["user"],
+                environment=self._env, working_dir=HOME, labels=opts["labels"],
+                hostname=self._env.get("HOSTNAME", "devbox"),
+                stdin_open=True, tty=False,  # with detach=False the SDK sets StdinOnce too
+                host_config=host_config)["Id"]
+            _live[cid] = cid
+            att = _Attached.container(api, cid)  # before start: no output is missed
+            api.start(cid)
+            self.container = client.containers.get(cid)
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
-        self.container = ctr
-        _live[ctr.id] = ctr
-        self.session = ControlSession(ctr, self._control_path(baked), self._env)
-        self._call_sync("ping", 30.0)
-
-    def _control_path(self, baked_sha: str | None) -> str:
-        """The control script's path in the container: the image's own copy when it is the
-        current one (saves a copy at start), else a fresh copy on the control tmpfs."""
         script = self.control_script.read_bytes()
-        if baked_sha == hashlib.sha256(script).hexdigest():
-            return BAKED_CONTROL
-        self._upload({"control.py": script}, CONTROL_DIR)
-        return f"{CONTROL_DIR}/control.py"
+        try:
+            att.send(f"{len(script)}\n".encode() + script)
+        except OSError as exc:
+            raise self._dead() or SandboxError(f"cannot reach the OS container: {exc}") from None
+        self.session = ControlSession(att)
+        self._call_sync("ping", 30.0)
 
     async def close(self) -> None:
         """Remove the container (idempotent)."""
@@ -581,21 +589,10 @@ class DockerOSBackend:
         reason = died_reason(self.container)
         return SandboxError(f"{reason} mid-episode") if reason else None
 
-    def _upload(self, files: dict[str, bytes], dest: str) -> None:
-        """Write files into the container through `tar -x` on an attached exec (works on tmpfs
-        and read-only roots, unlike the archive API)."""
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for rel, data in files.items():
-                ti = tarfile.TarInfo(rel)
-                ti.size, ti.mode = len(data), 0o644
-                tar.addfile(ti, io.BytesIO(data))
-        self._untar(buf.getvalue(), dest)
-
     def _untar(self, data: bytes, dest: str) -> None:
         ctr = self._need() if self.session else self.container
-        att = _Attached(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x -C "$1"', "sh", dest],
-                        user=f"{UID}:{GID}", env=self._env)
+        att = _Attached.exec(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x -C "$1"', "sh",
+                                   dest], user=f"{UID}:{GID}", env=self._env)
         try:
             att.send(data)
             att.close_stdin()
@@ -612,23 +609,15 @@ class DockerOSBackend:
     def _call_sync(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
         self._need()
         assert self.session is not None
-        for attempt in (1, 2):
-            try:
-                reply = self.session.request(op, wait, **args)
-                break
-            except TimeoutError:
-                raise self._dead() or SandboxTimeout(
-                    f"the OS container did not answer '{op}' within {wait:.0f}s") from None
-            except (EOFError, OSError, ValueError) as exc:
-                dead = self._dead()
-                if dead:
-                    raise dead from None
-                if op == "exec":  # the agent's command killed the control server (kill -9 -1)
-                    return {"exit_code": 137, "timed_out": False, "truncated": False,
-                            "stdout_b64": "", "duration": 0.0,
-                            "stderr_b64": base64.b64encode(KILLED_CONTROL).decode()}
-                if attempt == 2:
-                    raise SandboxError(f"the control server in the container failed: {exc!r}") from None
+        try:
+            reply = self.session.request(op, wait, **args)
+        except TimeoutError:
+            raise self._dead() or SandboxTimeout(
+                f"the OS container did not answer '{op}' within {wait:.0f}s") from None
+        except (EOFError, OSError, ValueError) as exc:
+            # PID 1 cannot be killed from inside: a lost session is a dead container
+            raise self._dead() or SandboxError(
+                f"lost the control server of {self.container.name} mid-episode ({exc!r})") from None
         if reply.get("ok"):
             return reply.get("result") or {}
         err = reply.get("error") or {}
@@ -705,7 +694,7 @@ class DockerOSBackend:
     async def kill_all(self) -> int:
         """SIGKILL every episode process; returns how many were killed. When something keeps
         spawning or starves the control server of CPU (a fork bomb at the pids limit), the
-        container is restarted instead: a new pid namespace, and reset restores the home."""
+        container is replaced instead: a new pid namespace, and reset restores the home."""
         first = 0
         try:
             first = int((await self._call("kill_all", 10.0)).get("killed", 0))
@@ -721,17 +710,17 @@ class DockerOSBackend:
         return first if again < 0 else first + again
 
     def _restart_sync(self) -> None:
-        """Restart the container (SIGKILL to everything), then bring the control server back."""
+        """Replace the container with a fresh one (everything in it is killed with it)."""
         ctr = self._need()
-        assert self.session is not None
-        self.session.close()
-        try:
-            ctr.restart(timeout=0)
-        except Exception as exc:  # noqa: BLE001
-            raise self._dead() or SandboxError(f"restarting {ctr.name} failed: {exc}") from None
-        self._seeds.clear()  # the tmpfs holding them is new
-        self.session.script = self._control_path(_baked_control_sha(ctr.client, self.image))
-        self._call_sync("ping", 30.0)
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        _live.pop(ctr.id, None)
+        with contextlib.suppress(Exception):
+            _remove(ctr.client, ctr.id)
+        self.container = None
+        self._seeds.clear()
+        self._start_sync()
 
     async def raw_exec(self, argv: list[str]) -> tuple[int, bytes]:
         """A plain `docker exec` through the SDK (the benchmark's floor; diagnostics)."""
