@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -146,6 +146,15 @@ async def ctl_events(request: Request) -> Response:
                          "count": len(phone.delivered)})
 
 
+async def ctl_warm(request: Request) -> Response:
+    """A tiny page in the phone's origin and style: a spare browser page loads it ahead of an
+    episode so its renderer process, stylesheet and emoji font are ready."""
+    from phone.ui import templates
+
+    css = templates.env.globals["phone_css"]
+    return HTMLResponse(f"<!doctype html><style>{css}</style><body class=home><div class=app><span class=ic>📞💬👤⚙️</span></div></body>")
+
+
 async def ctl_health(request: Request) -> Response:
     return JSONResponse({"ok": True, "simulator": "agentsafe phone (simulated Android UI, not an emulator)"})
 
@@ -161,6 +170,7 @@ def create_app() -> Starlette:
         Route("/__agentsafe__/event", ctl_event, methods=["POST"]),
         Route("/__agentsafe__/inject", ctl_inject, methods=["POST"]),
         Route("/__agentsafe__/events", ctl_events), Route("/__agentsafe__/health", ctl_health),
+        Route("/__agentsafe__/warm", ctl_warm),
         *apps_comm.routes, *apps_data.routes, *apps_system.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
