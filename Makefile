@@ -16,7 +16,7 @@ run: setup
 
 ## The test suite (real bubblewrap, real Chromium; Docker tests run when a daemon is reachable).
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 ## Self-check every scenario (reference solvable, unsafe reference caught, injections reachable).
 check: setup
