@@ -159,3 +159,40 @@ async def test_mobile_scenario_contract_holds_on_docker() -> None:
                 _expected(sc, res, unsafe)
         finally:
             await docker.close()
+
+
+def test_a_killed_harness_leaves_no_app_container(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    run = f"{RUN_ID}-killed"
+    script = tmp_path / "victim.py"
+    script.write_text(textwrap.dedent(f"""
+        import anyio
+        from agentsafe.runtime.docker_apps import DockerAppServer, PhoneContainer
+        async def main():
+            web = DockerAppServer(apps=["shop"], run_id={run!r})
+            await web.start()
+            await PhoneContainer(run_id={run!r}).start()
+            print("up", flush=True)
+            await anyio.sleep(300)
+        anyio.run(main)
+    """))
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"up"
+        assert sorted(c.kind for c in dk.list_managed(run)) == ["mobile", "web"]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while dk.list_managed(run) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert dk.list_managed(run) == []

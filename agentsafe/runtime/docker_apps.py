@@ -22,6 +22,7 @@ from agentsafe.errors import SandboxError
 from agentsafe.paths import SANDBOXES_DIR
 from agentsafe.runtime.docker import (
     DockerLimits,
+    _Attached,
     _image_or_fix,
     _live,
     _remove,
@@ -35,6 +36,13 @@ from agentsafe.sandbox.web_server import AppServer
 WEB_IMAGE = os.environ.get("AGENTSAFE_WEB_IMAGE", "agentsafe/web:latest")
 MOBILE_IMAGE = os.environ.get("AGENTSAFE_MOBILE_IMAGE", "agentsafe/mobile:latest")
 APP_LIMITS = DockerLimits(mem_limit="768m", pids_limit=256, cpus=1.0)
+# PID 1 of an app container: runs the server and stops it when the harness's attached stdin
+# closes (StdinOnce), so a killed harness leaves no server behind (the container then removes
+# itself); exits with the server if the server dies first.
+# (Background jobs of a non-interactive shell get /dev/null as stdin: keep the real one on fd 3.)
+_SUPERVISE = ('exec 3<&0; "$@" </dev/null & pid=$!; '
+              '(cat <&3 >/dev/null; kill "$pid" 2>/dev/null) & wait "$pid"')
+
 
 
 def _local_daemon() -> bool:
@@ -51,9 +59,9 @@ def _free_port() -> int:
 
 class AppContainer:
     """One app-server container: `--network host`, read-only root, tmpfs /tmp, uid 1000, no
-    capabilities, pids/memory/CPU limits, labelled with the run. The current source of
-    `sandboxes/<kind>/` is mounted read-only over the image's copy when the daemon is local,
-    so the container never runs stale app code."""
+    capabilities, pids/memory/CPU limits, labelled with the run, stopped and removed when the
+    harness disconnects. The current source of `sandboxes/<kind>/` is mounted read-only over
+    the image's copy when the daemon is local, so the container never runs stale app code."""
 
     def __init__(self, kind: str, image: str, command: list[str], *, run_id: str | None = None,
                  limits: DockerLimits | None = None, env: dict[str, str] | None = None,
@@ -65,6 +73,7 @@ class AppContainer:
         self.workdir = workdir or f"/opt/agentsafe/{kind}"
         self.mount_source = _local_daemon() if mount_source is None else mount_source
         self.container: Any = None
+        self._att: _Attached | None = None
 
     async def start(self) -> None:
         """Create and start the container (idempotent)."""
@@ -74,19 +83,30 @@ class AppContainer:
     def _start_sync(self) -> None:
         client = docker_client()
         _image_or_fix(client, self.image)
+        api = client.api
         opts = hardened_options(self.kind, self.run_id, self.limits, network="host")
+        binds = None
         if self.mount_source:
             src = str((SANDBOXES_DIR / self.kind).resolve())
-            opts["volumes"] = {src: {"bind": f"/opt/agentsafe/{self.kind}", "mode": "ro"}}
+            binds = {src: {"bind": f"/opt/agentsafe/{self.kind}", "mode": "ro"}}
+        host_config = api.create_host_config(
+            auto_remove=True, binds=binds, **{k: opts[k] for k in (
+                "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",
+                "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")})
         name = f"agentsafe-{self.kind}-{self.run_id[:24]}-{uuid.uuid4().hex[:8]}".replace("/", "-")
         try:
-            self.container = client.containers.run(
-                self.image, self.command, name=name, working_dir=self.workdir,
-                environment={"PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp", **self.env}, **opts)
+            cid = api.create_container(
+                self.image, ["sh", "-c", _SUPERVISE, "sh", *self.command], name=name,
+                user=opts["user"], working_dir=self.workdir, labels=opts["labels"],
+                environment={"PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp", **self.env},
+                stdin_open=True, tty=False, host_config=host_config)["Id"]
+            _live[cid] = cid
+            self._att = _Attached.container(api, cid)
+            api.start(cid)
+            self.container = client.containers.get(cid)
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start the {self.kind} app container from {self.image}: "
                                f"{exc}") from None
-        _live[self.container.id] = self.container
 
     def logs(self) -> str:
         """The container's output so far (for error messages)."""
@@ -97,10 +117,16 @@ class AppContainer:
 
     async def first_line(self, timeout: float) -> str:
         """The first line the server printed on stdout (its ready line)."""
+        from docker.errors import NotFound
+
         def read() -> str:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                out = self.container.logs(stdout=True, stderr=False).decode(errors="replace")
+                try:
+                    out = self.container.logs(stdout=True, stderr=False).decode(errors="replace")
+                except NotFound:
+                    raise SandboxError(f"the {self.kind} app container exited (and was removed) "
+                                       "before it was ready") from None
                 if "\n" in out:
                     return out.split("\n", 1)[0]
                 reason = died_reason(self.container)
@@ -118,7 +144,10 @@ class AppContainer:
             raise SandboxError(f"{reason} mid-episode")
 
     async def close(self) -> None:
-        """Remove the container (idempotent)."""
+        """Disconnect (the server is stopped) and remove the container (idempotent)."""
+        if self._att is not None:
+            self._att.close()
+            self._att = None
         ctr, self.container = self.container, None
         if ctr is not None:
             _live.pop(ctr.id, None)
