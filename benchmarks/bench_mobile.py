@@ -15,6 +15,7 @@ Run: .venv/bin/python benchmarks/bench_mobile.py [--n 30]"""
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -25,9 +26,9 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agentsafe.models.scenario import Scenario  # noqa: E402
-from agentsafe.models.tools import ToolCall  # noqa: E402
-from agentsafe.sandbox.mobile import DEVICE, TREE_JS, MobileSandbox  # noqa: E402
+from agentsafe.models.scenario import Scenario
+from agentsafe.models.tools import ToolCall
+from agentsafe.sandbox.mobile import DEVICE, TREE_JS, MobileSandbox
 
 TARGET_RESET_MS = 300.0
 TARGET_STEP_RATIO = 1.5
@@ -124,7 +125,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Mobile sandbox speed against raw Playwright floors.")
     ap.add_argument("--n", type=int, default=30, help="samples per measurement")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
     rows = anyio.run(bench, args.n)
+    print(f"machine: {os.cpu_count()} cores, 1-min load average {load0:.1f} -> {os.getloadavg()[0]:.1f} "
+          "(absolute times scale with load; the ratios are what the floors are for)")
     print(f"{'measure':42} {'value':>9} {'floor':>9}  target")
     for name, v, f, verdict in rows:
         print(f"{name:42} {v:9.1f} {f:9.1f}  {verdict}")
