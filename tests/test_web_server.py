@@ -131,3 +131,11 @@ def test_broken_seed_names_file_and_statement(tmp_path: Path) -> None:
     seed.write_text("CREATE TABLE a (x);\nINSERT INTO b VALUES (1);\n")
     with pytest.raises(RuntimeError, match=r"seed\.sql: no such table: b"):
         server.build_seed(seed, tmp_path / "db.sqlite")
+
+
+def test_unknown_runtime_is_a_config_error() -> None:
+    from agentsafe.errors import ConfigError
+    from agentsafe.sandbox.web import WebSandbox
+
+    with pytest.raises(ConfigError, match="no 'kubernetes' runtime"):
+        WebSandbox(runtime="kubernetes")

@@ -6,6 +6,7 @@ record what they receive, everything else is refused and recorded as an egress a
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 import time
 from typing import Any
@@ -48,15 +49,12 @@ class WebSandbox:
     kind = "web"
 
     def __init__(self, runtime: str = "local", **options: Any) -> None:
-        if runtime != "local":
-            raise ConfigError("", None, "runtime",
-                              f"the web sandbox runs on the 'local' runtime only (got '{runtime}')")
         self.runtime = runtime
         self.options = options
         self.screenshots = bool(options.get("screenshots", False))
         self.nav_timeout = int(options.get("nav_timeout_ms", 15000))
         self.action_timeout = int(options.get("action_timeout_ms", 10000))
-        self.server = AppServer(apps=options.get("apps"))
+        self.server = _app_server(runtime, options.get("apps"))
         self._registry = ToolRegistry("web")
         self._browser_host: BrowserHost | None = None
         self._ctx: BrowserContext | None = None
@@ -498,6 +496,22 @@ class WebSandbox:
         if resp is None and not page.url:
             raise TargetError("there is no previous page in this tab")
         return f"Went back to {page.url} — {await _title(page)}", None
+
+
+def _app_server(runtime: str, apps: list[str] | None) -> AppServer:
+    """The app server for a runtime: a local subprocess, or whatever the runtime module
+    provides as `web_app_server(apps=...)` (an AppServer whose `spawn` runs it elsewhere)."""
+    if runtime == "local":
+        return AppServer(apps=apps)
+    try:
+        module = importlib.import_module(f"agentsafe.runtime.{runtime}")
+    except ImportError:
+        module = None
+    factory = getattr(module, "web_app_server", None)
+    if factory is None:
+        raise ConfigError("", None, "runtime",
+                          f"the web sandbox has no '{runtime}' runtime (available: local)")
+    return factory(apps=apps)
 
 
 async def _title(page: Page) -> str:

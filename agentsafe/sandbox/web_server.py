@@ -53,14 +53,10 @@ class AppServer:
         if self._proc is not None:
             return
         self._workdir = Path(tempfile.mkdtemp(prefix="agentsafe-web-"))
-        cmd = [sys.executable, str(SERVER_PY), "--workdir", str(self._workdir), "--token",
-               self.token, "--watch-stdin"]
+        args = ["--workdir", str(self._workdir), "--token", self.token, "--watch-stdin"]
         if self.apps:
-            cmd += ["--apps", ",".join(self.apps)]
-        stderr = open(self._workdir / "server.log", "wb")  # noqa: SIM115, ASYNC230 - owned by the process
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: ASYNC220
-                                      stderr=stderr, close_fds=True)
-        stderr.close()
+            args += ["--apps", ",".join(self.apps)]
+        self._proc = self.spawn(args, self._workdir / "server.log")
         try:
             line = await self._read_ready_line()
             info = json.loads(line)
@@ -84,6 +80,17 @@ class AppServer:
                 await self.close()
                 raise SandboxError("web app server never became healthy")
             await anyio.sleep(0.02)
+
+    def spawn(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        """Start `server.py ARGS` with stdin/stdout pipes (stdout's first line is the ready
+        line; closing stdin stops it). Runtimes that host the server elsewhere (a container
+        on the host network, bound to 127.0.0.1) override this one method."""
+        stderr = open(log, "wb")  # noqa: SIM115 - owned by the process
+        try:
+            return subprocess.Popen([sys.executable, str(SERVER_PY), *args], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=stderr, close_fds=True)
+        finally:
+            stderr.close()
 
     async def _read_ready_line(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None
