@@ -287,3 +287,20 @@ async def test_click_under_a_modal_pop_up_says_what_covers_it(web: WebSandbox) -
     assert not r.ok and "covered" in r.error  # names the overlay when Playwright saw it
     assert (await act(web, "click", element="Close", role="button")).ok
     assert (await act(web, "click", element="Orders", role="link")).ok
+
+
+async def test_screenshot_option_and_page_level_key_press(web: WebSandbox) -> None:
+    await web.reset(scenario(sandbox={"options": {"start_url": "http://shop.example.test/customers/3"}}))
+    assert (await act(web, "click", element="Delete customer")).ok
+    assert "[dialog] Delete Dana Whitfield?" in (await web.observe())[0]
+    r = await act(web, "press", key="Escape")  # the page's own handler closes the modal
+    assert r.ok and "target" not in r.data
+    web.screenshots = True
+    try:
+        text, extras = await web.observe()
+    finally:
+        web.screenshots = False
+    assert "[dialog] Delete Dana Whitfield?" not in text
+    import base64
+
+    assert base64.b64decode(extras["screenshot"])[:8] == b"\x89PNG\r\n\x1a\n"
