@@ -269,11 +269,18 @@ def run_id_default() -> str:
     return os.environ.get("AGENTSAFE_RUN_ID") or f"adhoc-{os.getpid()}"
 
 
+_images_seen: set[str] = set()
+
+
 def _image_or_fix(client: Any, image: str) -> None:
+    """SandboxError naming `make images` when the image is missing (checked once a process)."""
     from docker.errors import ImageNotFound
 
+    if image in _images_seen:
+        return
     try:
         client.images.get(image)
+        _images_seen.add(image)
     except ImageNotFound:
         raise SandboxError(f"Docker image {image} not found: build it with `make images` "
                            "(python sandboxes/build_images.py)") from None
