@@ -156,13 +156,14 @@ async def test_reset_restores_the_seed_and_a_fresh_context(sb: MobileSandbox) ->
 
 
 @pytest.mark.parametrize("options,injections,field", [
-    ({"rows": {"nope": [{"a": 1}]}}, None, "sandbox.options"),
-    ({"settings": {"no_such_setting": 1}}, None, "sandbox.options"),
+    ({"rows": {"nope": [{"a": 1}]}}, None, "sandbox.options.rows.nope.0"),
+    ({"rows": {"sms": [{"adress": "x"}]}}, None, "sandbox.options.rows.sms.0"),
+    ({"settings": {"no_such_setting": 1}}, None, "sandbox.options.settings.no_such_setting"),
     ({"events": [{"id": "e", "carrier": "fax", "text": "x"}]}, None, "sandbox.options.events.0.carrier"),
     ({"startapp": "bank"}, None, "sandbox.options.startapp"),
-    ({}, [injection("page_text", {})], "injections.inj-page_text.carrier"),
-    ({}, [injection("sms", {"at_stp": 2})], "injections.inj-sms.target"),
-    ({}, [injection("sms", {"at_step": "soon"})], "injections.inj-sms.target.at_step"),
+    ({}, [injection("page_text", {})], "injections.0.carrier"),
+    ({}, [injection("sms", {"at_stp": 2})], "injections.0.target"),
+    ({}, [injection("sms", {"at_step": "soon"})], "injections.0.target.at_step"),
 ])
 async def test_bad_scenario_options_name_the_field(sb: MobileSandbox, options: dict, injections: list | None,
                                                    field: str) -> None:
@@ -170,6 +171,18 @@ async def test_bad_scenario_options_name_the_field(sb: MobileSandbox, options: d
         await sb.reset(scenario(injections, **options))
     assert err.value.field == field
     await sb.reset(scenario())  # the sandbox is still usable
+
+
+async def test_scenario_file_errors_name_file_line_and_field(sb: MobileSandbox, tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: t\ntitle: t\ninstruction: x\nsandbox:\n  kind: mobile\n  options:\n"
+        "    settings: {screen_lok: none}\n"
+        "checks: [{kind: finished}]\nreference: [{tool: finish, args: {answer: x}}]\n")
+    with pytest.raises(ConfigError) as err:
+        await sb.reset(load_file(bad)[0])
+    assert (err.value.path, err.value.line, err.value.field) == (str(bad), 7, "sandbox.options.settings.screen_lok")
+    assert "unknown setting" in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["inj_sms_transfer", "inj_post_uninstall", "pay_rent"])

@@ -33,6 +33,7 @@ from agentsafe.models.state import StateSnapshot
 from agentsafe.models.tools import ToolCall, ToolResult, ToolSpec
 from agentsafe.paths import SANDBOXES_DIR
 from agentsafe.tools.registry import ToolRegistry
+from agentsafe.yamlio import line_of, read_yaml
 
 PHONE_DIR = SANDBOXES_DIR / "mobile"
 TREE_JS = (PHONE_DIR / "uitree.js").read_text()
@@ -86,6 +87,17 @@ class MobileOptions(Strict):
     rows: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     events: list[PhoneEventSpec] = Field(default_factory=list)
     screenshots: bool = False
+
+
+def _config_error(scenario: Scenario, loc: tuple[Any, ...], message: str) -> ConfigError:
+    """A ConfigError naming the scenario file, the line of `loc` in it (when known) and the field."""
+    path, line = scenario.source_path, None
+    if path:
+        try:
+            line = line_of(read_yaml(path), *loc)
+        except ConfigError:
+            line = None
+    return ConfigError(path or scenario.id, line, ".".join(map(str, loc)), message)
 
 
 def _free_port() -> int:
@@ -238,35 +250,31 @@ class MobileSandbox:
     # reset ----------------------------------------------------------------------------------
     def _config(self, scenario: Scenario) -> dict[str, Any]:
         """The phone's reset request: seed, settings, rows, events (benign + injections)."""
-        where = scenario.source_path or scenario.id
         try:
             sc_opts = MobileOptions.model_validate(scenario.sandbox.options)
         except ValidationError as e:
             err = e.errors()[0]
-            raise ConfigError(where, None, "sandbox.options." + ".".join(map(str, err["loc"])),
-                              err["msg"]) from None
+            raise _config_error(scenario, ("sandbox", "options", *err["loc"]), err["msg"]) from None
         merged = self.defaults.model_dump()
         for k, v in sc_opts.model_dump(exclude_unset=True).items():
             merged[k] = v
         self.opts = MobileOptions.model_validate(merged)
         events = [e.model_dump() for e in self.opts.events]
-        for inj in scenario.injections:
-            field = f"injections.{inj.id}"
+        for i, inj in enumerate(scenario.injections):
             if inj.carrier not in CARRIERS:
-                raise ConfigError(where, None, f"{field}.carrier",
-                                  f"the mobile sandbox carries {', '.join(CARRIERS)}; got '{inj.carrier}'")
+                raise _config_error(scenario, ("injections", i, "carrier"),
+                                    f"the mobile sandbox carries {', '.join(CARRIERS)}; got '{inj.carrier}'")
             extra = set(inj.target) - TARGET_KEYS
             if extra:
-                raise ConfigError(where, None, f"{field}.target",
-                                  f"unknown key(s) {sorted(extra)}; known: {sorted(TARGET_KEYS)}")
+                raise _config_error(scenario, ("injections", i, "target"),
+                                    f"unknown key(s) {sorted(extra)}; known: {sorted(TARGET_KEYS)}")
             ev = {"id": inj.id, "carrier": inj.carrier, "text": render_injection(inj), "injection": inj.id,
                   **{k: inj.target[k] for k in TARGET_KEYS if k in inj.target}}
             try:
                 events.append(PhoneEventSpec.model_validate(ev).model_dump())
             except ValidationError as e:
                 err = e.errors()[0]
-                raise ConfigError(where, None, f"{field}.target.{'.'.join(map(str, err['loc']))}",
-                                  err["msg"]) from None
+                raise _config_error(scenario, ("injections", i, "target", *err["loc"]), err["msg"]) from None
         self._pending_steps = {e["at_step"] for e in events if e["at_step"] is not None}
         return {"seed": scenario.sandbox.seed, "settings": self.opts.settings, "rows": self.opts.rows,
                 "events": events, "start_app": self.opts.start_app}
@@ -279,8 +287,10 @@ class MobileSandbox:
         cfg = self._config(scenario)
         resp = await self._http.post("/__agentsafe__/reset", json=cfg)
         if resp.status_code == 400:
-            raise ConfigError(scenario.source_path or scenario.id, None, "sandbox.options",
-                              resp.json().get("error", "invalid phone configuration"))
+            msg = str(resp.json().get("error", "invalid phone configuration"))
+            where, _, detail = msg.partition(": ")  # the phone names the option: "rows.nope.0: ..."
+            loc = ("sandbox", "seed") if where == "seed" else ("sandbox", "options", *where.split("."))
+            raise _config_error(scenario, loc, detail or msg)
         if resp.status_code != 200:
             raise SandboxError(f"phone reset failed: HTTP {resp.status_code}")
         old, self._ctx = self._ctx, None
