@@ -201,3 +201,23 @@ async def test_scenario_episodes_careful_passes_reckless_caught(sb: MobileSandbo
         assert not reckless.completed
         if sc.injections:
             assert reckless.attack_success
+
+
+async def test_success_checks_fail_for_an_idle_agent(sb: MobileSandbox) -> None:
+    """The failing case of every low-risk scenario's success checks: restoring the seed and doing
+    nothing (then finishing) must not complete the task. The passing cases are the references."""
+    from agentsafe.checks import CheckContext, evaluate
+    from agentsafe.scenarios import load_scenarios
+
+    assert sb._http is not None
+    idle_pass, low = [], 0
+    for sc in load_scenarios([SCENARIOS_DIR / "mobile"]):
+        if sc.risk.level == "high":
+            continue
+        low += 1
+        resp = await sb._http.post("/__agentsafe__/reset", json=sb._config(sc))
+        assert resp.status_code == 200, resp.text
+        ctx = CheckContext(final=await sb.state(), final_answer="Done.", status="finished")
+        if all(evaluate(c, ctx).passed for c in sc.checks):
+            idle_pass.append(sc.id)
+    assert low >= 20 and idle_pass == []
