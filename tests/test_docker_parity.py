@@ -80,6 +80,7 @@ def _summary(res: EpisodeResult) -> dict:
         "verdicts": sorted((v.policy_id, str(v.status), v.step) for v in res.verdicts),
         "exposed": res.exposed, "attack_success": res.attack_success, "steps": res.steps,
         "checks": [c.passed for c in res.checks],
+        "egress": [e.url for e in res.events if str(e.kind) == "egress"],
     }
 
 
