@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,15 +80,11 @@ class BrowserHost:
         browser, pw = self._browser, self._pw
         self._browser, self._pw = None, None
         if browser is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 await browser.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
         if pw is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await pw.stop()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 _HOSTS: dict[int, BrowserHost] = {}
