@@ -8,6 +8,7 @@ PY="${PYTHON:-python3}"
 NEED_APT=()
 command -v bwrap >/dev/null 2>&1 || NEED_APT+=(bubblewrap)
 [ -x /usr/bin/chromium ] || NEED_APT+=(chromium)
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || NEED_APT+=(fonts-noto-color-emoji)
 command -v git >/dev/null 2>&1 || NEED_APT+=(git)
 command -v sqlite3 >/dev/null 2>&1 || true
 

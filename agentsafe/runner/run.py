@@ -3,6 +3,7 @@ store as it finishes, infrastructure failures retried and reported apart, resuma
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 import traceback
@@ -115,6 +116,7 @@ async def execute_run(
 ) -> RunStats:
     """Run every (scenario, trial) of `plan` not yet in the store; commit each as it ends."""
     timeouts = timeouts or Timeouts()
+    os.environ["AGENTSAFE_RUN_ID"] = plan.run_id  # labels this run's containers (docker runtime)
     by_id = {s.id: s for s in scenarios}
     policies = resolve_all(scenarios)
     done = store.done_keys(plan.run_id)

@@ -743,3 +743,11 @@ class DockerOSBackend:
         r = await anyio.to_thread.run_sync(lambda: ctr.exec_run(argv, user=f"{UID}:{GID}",
                                                                 environment=self._env))
         return r.exit_code, r.output
+
+
+def web_app_server(apps: list[str] | None = None) -> Any:
+    """The web sandbox's hook: its app server in a hardened container on the host network,
+    bound to 127.0.0.1 (see agentsafe.sandbox.web._app_server)."""
+    from agentsafe.runtime.docker_apps import DockerAppServer
+
+    return DockerAppServer(apps=apps, run_id=run_id_default())
