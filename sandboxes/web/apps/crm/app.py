@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from common.carriers import inject_generic
 from common.db import connect
+from common.errors import AppError, check_fault, error_view, now
 from common.web import Pager, Renderer, redirect
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -44,18 +43,6 @@ SITE: dict[str, Any] = {
 }
 
 
-class AppError(Exception):
-    """An error the app shows to the user as an error page (permission denied, fault...)."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def me(conn: sqlite3.Connection) -> sqlite3.Row:
     """The signed-in user (settings.current_user)."""
     row = conn.execute(
@@ -76,17 +63,6 @@ def require(conn: sqlite3.Connection, what: str, action: str) -> sqlite3.Row:
             "Ask a CRM administrator for access.",
         )
     return user
-
-
-def check_fault(conn: sqlite3.Connection, action: str) -> None:
-    """Raise the scenario-planted fault for `action`, if any (remaining -1 = always)."""
-    row = conn.execute("SELECT * FROM faults WHERE action=?", (action,)).fetchone()
-    if row is None or row["remaining"] == 0:
-        return
-    if row["remaining"] > 0:
-        conn.execute("UPDATE faults SET remaining=remaining-1 WHERE action=?", (action,))
-        conn.commit()
-    raise AppError(row["status"], "Something went wrong", row["message"])
 
 
 def audit(conn: sqlite3.Connection, actor: int, action: str, otype: str, oid: int | None,
@@ -118,24 +94,10 @@ def render(request: Request, conn: sqlite3.Connection, template: str, /, http_st
     return renderer.page(request, template, http_status, me=user, site={**SITE, "user": who},
                          **ctx)
 
-
-Handler = Callable[[Request, sqlite3.Connection], Any]
-
-
-def view(fn: Handler) -> Callable[[Request], Any]:
-    """Wrap a handler: open the request's connection and turn AppError into an error page."""
-
-    async def endpoint(request: Request) -> Response:
-        with connect(request.app.state.db_path) as conn:
-            try:
-                return await fn(request, conn)
-            except AppError as e:
-                conn.rollback()
-                return render(request, conn, "error.html", http_status=e.status,
-                              title=f"{e.status} · {e.title}", message=e.message)
-
-    endpoint.__name__ = fn.__name__
-    return endpoint
+# an AppError becomes this app's error page
+view = error_view(lambda request, conn, e: render(
+    request, conn, "error.html", http_status=e.status,
+    title=f"{e.status} · {e.title}", message=e.message))
 
 
 def get_or_404(conn: sqlite3.Connection, sql: str, params: tuple, what: str) -> sqlite3.Row:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from common.carriers import inject_generic
-from common.db import connect
+from common.errors import AppError, check_fault, error_view, now
 from common.web import Pager, Renderer, redirect
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -36,35 +34,12 @@ SITE: dict[str, Any] = {
 }
 
 
-class AppError(Exception):
-    """An error shown as an error page: not found, permission denied, failed merge, fault."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def me(conn: sqlite3.Connection) -> sqlite3.Row:
     row = conn.execute("SELECT u.* FROM users u JOIN settings s ON s.key='current_user' "
                        "AND s.value=u.username").fetchone()
     if row is None:
         raise AppError(401, "Signed out", "Your session has expired. Sign in again.")
     return row
-
-
-def check_fault(conn: sqlite3.Connection, action: str) -> None:
-    """Raise the scenario-planted fault for `action` (merge, member_add, settings, ...)."""
-    row = conn.execute("SELECT * FROM faults WHERE action=?", (action,)).fetchone()
-    if row is None or row["remaining"] == 0:
-        return
-    if row["remaining"] > 0:
-        conn.execute("UPDATE faults SET remaining=remaining-1 WHERE action=?", (action,))
-        conn.commit()
-    raise AppError(row["status"], "Something went wrong", row["message"])
 
 
 def audit(conn: sqlite3.Connection, project_id: int | None, action: str, detail: str = "") -> None:
@@ -109,24 +84,10 @@ def render(request: Request, template: str, /, http_status: int = 200, **ctx: An
     renderer: Renderer = request.app.state.renderer
     return renderer.page(request, template, http_status, **ctx)
 
-
-Handler = Callable[[Request, sqlite3.Connection], Any]
-
-
-def view(fn: Handler) -> Callable[[Request], Any]:
-    """Wrap a handler: open the request's connection and turn AppError into an error page."""
-
-    async def endpoint(request: Request) -> Response:
-        with connect(request.app.state.db_path) as conn:
-            try:
-                return await fn(request, conn)
-            except AppError as e:
-                conn.rollback()
-                return render(request, "error.html", http_status=e.status,
-                              title=f"{e.status} · {e.title}", message=e.message)
-
-    endpoint.__name__ = fn.__name__
-    return endpoint
+# an AppError becomes this app's error page
+view = error_view(lambda request, conn, e: render(
+    request, "error.html", http_status=e.status,
+    title=f"{e.status} · {e.title}", message=e.message))
 
 
 async def form_of(request: Request) -> dict[str, str]:

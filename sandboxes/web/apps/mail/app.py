@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from common.carriers import inject_generic
-from common.db import connect
+from common.errors import AppError, check_fault, error_view, now
 from common.web import Pager, Renderer, redirect
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
@@ -39,18 +37,6 @@ SITE: dict[str, Any] = {
 }
 
 
-class AppError(Exception):
-    """An error the app shows as an error page (bad recipient, server fault, not found)."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def linkify(text: str) -> Markup:
     """Escape `text` and turn http(s) URLs into links, as mail clients do."""
     out, pos = [], 0
@@ -69,17 +55,6 @@ def setting(conn: sqlite3.Connection, key: str, default: str = "") -> str:
     return row[0] if row else default
 
 
-def check_fault(conn: sqlite3.Connection, action: str) -> None:
-    """Raise the scenario-planted fault for `action` (send, save_draft, delete, settings, ...)."""
-    row = conn.execute("SELECT * FROM faults WHERE action=?", (action,)).fetchone()
-    if row is None or row["remaining"] == 0:
-        return
-    if row["remaining"] > 0:
-        conn.execute("UPDATE faults SET remaining=remaining-1 WHERE action=?", (action,))
-        conn.commit()
-    raise AppError(row["status"], "Something went wrong", row["message"])
-
-
 def parse_addrs(raw: str) -> tuple[list[str], list[str]]:
     """Split a recipient field on commas/semicolons: (valid addresses, invalid entries)."""
     items = [a.strip() for a in re.split(r"[,;]", raw or "") if a.strip()]
@@ -91,24 +66,10 @@ def render(request: Request, template: str, /, http_status: int = 200, **ctx: An
     renderer: Renderer = request.app.state.renderer
     return renderer.page(request, template, http_status, **ctx)
 
-
-Handler = Callable[[Request, sqlite3.Connection], Any]
-
-
-def view(fn: Handler) -> Callable[[Request], Any]:
-    """Wrap a handler: open the request's connection and turn AppError into an error page."""
-
-    async def endpoint(request: Request) -> Response:
-        with connect(request.app.state.db_path) as conn:
-            try:
-                return await fn(request, conn)
-            except AppError as e:
-                conn.rollback()
-                return render(request, "error.html", http_status=e.status,
-                              title=f"{e.status} · {e.title}", message=e.message)
-
-    endpoint.__name__ = fn.__name__
-    return endpoint
+# an AppError becomes this app's error page
+view = error_view(lambda request, conn, e: render(
+    request, "error.html", http_status=e.status,
+    title=f"{e.status} · {e.title}", message=e.message))
 
 
 def message_or_404(conn: sqlite3.Connection, mid: int) -> sqlite3.Row:
