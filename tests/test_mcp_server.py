@@ -66,7 +66,7 @@ async def http_episode(db: Path, mode: str = "observe",
 
     async def run() -> None:
         async with host:
-            await mcp_server.serve_http(host, token, on_ready=on_ready, linger=0.1, idle_timeout=30)
+            await mcp_server.serve_http(host, token, on_ready=on_ready, linger=1.5, idle_timeout=30)
 
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
