@@ -58,8 +58,13 @@ async def bench(n: int) -> list[tuple[str, float, float, str]]:
     try:
         for _ in range(3):  # warm up the server, the browser and the page caches
             await sb.reset(sc)
-        resets, floors = [], []
+        resets, floors, b2b = [], [], []
         for _ in range(n):
+            t = time.perf_counter()
+            await sb.reset(sc)  # back to back: the spare context may still be warming
+            b2b.append((time.perf_counter() - t) * 1000)
+            if sb._spare is not None:
+                await sb._spare  # a real episode outlasts the background warm-up
             t = time.perf_counter()
             await sb.reset(sc)
             resets.append((time.perf_counter() - t) * 1000)
@@ -75,6 +80,8 @@ async def bench(n: int) -> list[tuple[str, float, float, str]]:
         reset_ms, floor_ms = statistics.median(resets), statistics.median(floors)
         rows.append(("reset median (ms)", reset_ms, floor_ms,
                      f"<= {TARGET_RESET_MS:.0f} ms: {'PASS' if reset_ms <= TARGET_RESET_MS else 'FAIL'}"))
+        rows.append(("reset back-to-back, no warm-up (ms)", statistics.median(b2b), floor_ms,
+                     "(reported)"))
 
         await sb.reset(sc)
         page = sb.page

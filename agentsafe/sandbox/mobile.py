@@ -308,7 +308,9 @@ class MobileSandbox:
         self._dirty = False
         self._tree = None
         self._refs_valid = False
-        await self._sync_events(await self._extract(assign=False, full=False))
+        # events planted at reset, fetched from the phone server directly: reading the page's
+        # counters here would cost a first evaluation on a just-loaded page (~100 ms)
+        await self._sync_events({"ev": -1, "eg": -1})
 
     # browser contexts: a pool of one, filled in the background ---------------------------------
     async def _new_context(self, warm: bool = False) -> tuple[BrowserContext, Page]:
