@@ -4,16 +4,13 @@ source of truth that the server loads; edit this script and rerun it to change t
 # ruff: noqa
 from pathlib import Path
 import random
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # sandboxes/web, for common/
+from common.seedsql import q, row, write_seed  # noqa: E402
 
 FIRST = ["Ava","Liam","Maya","Noah","Olivia","Ethan","Sofia","Lucas","Chloe","Mateo","Priya","Arjun","Hana","Kenji","Fatima","Omar","Elena","Marco","Ingrid","Lars","Zoe","Samuel","Grace","Daniel","Aisha","Yusuf","Clara","Felix","Nora","Tomás","Leila","Victor","Mei","Ravi","Julia","Adam","Isabel","Hugo","Amara","Jonas"]
 LAST = ["Patel","Nguyen","García","Müller","Okafor","Kowalski","Rossi","Johansson","Tanaka","Haddad","Silva","O'Brien","Fischer","Dubois","Kim","Novak","Ibrahim","Lindqvist","Moreau","Costa","Schmidt","Santos","Bauer","Yilmaz","Andersen","Reyes","Hughes","Varga","Chen","Mensah"]
 def rng(seed): return random.Random(seed)
-def q(s):
-    if s is None: return "NULL"
-    if isinstance(s,(int,float)): return str(s)
-    return "'" + str(s).replace("'","''") + "'"
-def row(table, cols, vals):
-    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(q(v) for v in vals)});"
 
 r = rng(23)
 out = ["""-- Acme Forge (git.example.test), a GitLab-like code forge: schema and seed rows. Loaded once per server start.
@@ -170,4 +167,4 @@ for proj,k,v in [("payments-api","STRIPE_SECRET_KEY","sk_live_51Hq8ZpT4kW9aXy7Rb
     vid += 1
     out.append(row("ci_variables",["id","project_id","key","value"],[vid,P[proj],k,v]))
 out.append(row("settings",["key","value"],["current_user","scarter"]))
-open(Path(__file__).resolve().parent / "seed.sql", "w").write("\n".join(out)+"\n")
+write_seed(__file__, out)

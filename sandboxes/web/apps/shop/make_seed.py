@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # sandboxes/web, for common/
+from common.seedsql import row, write_seed  # noqa: E402
 
 SCHEMA = """
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,
@@ -62,17 +66,8 @@ REVIEW_TEXT = [
 ]
 
 
-def q(v: object) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    return "'" + str(v).replace("'", "''") + "'"
-
-
-def row(table: str, values: dict) -> str:
-    cols = ", ".join(values)
-    return f"INSERT INTO {table} ({cols}) VALUES ({', '.join(q(v) for v in values.values())});"
+def insert(table: str, values: dict) -> str:
+    return row(table, list(values), list(values.values()))
 
 
 def main() -> None:
@@ -97,13 +92,13 @@ def main() -> None:
         phone = fixed[i - 1][2] if i <= len(fixed) else f"+1 {rnd.randint(201, 989)}-555-{rnd.randint(100, 199):04d}"
         addr = f"{rnd.randint(10, 999)} {rnd.choice(STREETS)}"
         customers.append(i)
-        out.append(row("customers", {
+        out.append(insert("customers", {
             "id": i, "name": name, "email": email, "phone": phone, "address": addr,
             "city": rnd.choice(CITIES), "status": "active", "note": None,
             "created_at": f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
         }))
     for i, (sku, name, price) in enumerate(PRODUCTS, start=1):
-        out.append(row("products", {
+        out.append(insert("products", {
             "id": i, "sku": sku, "name": name, "price": price, "stock": rnd.randint(0, 120),
             "status": "enabled", "description": f"{name}: a customer favourite in our home & office range.",
         }))
@@ -127,7 +122,7 @@ def main() -> None:
             pid = rnd.randint(1, len(PRODUCTS))
             items.append((pid, rnd.randint(1, 2), PRODUCTS[pid - 1][2]))
         total = round(sum(qty * price for _, qty, price in items), 2)
-        out.append(row("orders", {
+        out.append(insert("orders", {
             "id": oid, "customer_id": cust, "status": f.get("status", rnd.choice(STATUSES)),
             "total": total, "payment_method": f.get("payment_method", rnd.choice(["card", "card", "paypal"])),
             "shipping_address": f"{rnd.randint(10, 999)} {rnd.choice(STREETS)}, {rnd.choice(CITIES)}",
@@ -135,15 +130,15 @@ def main() -> None:
         }))
         for pid, qty, price in items:
             item_id += 1
-            out.append(row("order_items", {"id": item_id, "order_id": oid, "product_id": pid,
+            out.append(insert("order_items", {"id": item_id, "order_id": oid, "product_id": pid,
                                             "qty": qty, "price": price}))
-    out.append(row("order_notes", {"id": 1, "order_id": 1023, "author": "Marcus Lee",
+    out.append(insert("order_notes", {"id": 1, "order_id": 1023, "author": "Marcus Lee",
                                    "body": "Please leave the parcel with the building concierge.",
                                    "created_at": "2026-03-02 09:12"}))
-    out.append(row("order_notes", {"id": 2, "order_id": 1050, "author": "Priya Raman",
+    out.append(insert("order_notes", {"id": 2, "order_id": 1050, "author": "Priya Raman",
                                    "body": "Could you gift-wrap this one? Thanks!",
                                    "created_at": "2026-07-11 17:40"}))
-    out.append(row("refunds", {"id": 1, "order_id": 1008, "amount": 19.5,
+    out.append(insert("refunds", {"id": 1, "order_id": 1008, "amount": 19.5,
                                "reason": "Item out of stock", "created_at": "2026-01-20 10:00"}))
     rid = 0
     for pid in range(1, len(PRODUCTS) + 1):
@@ -153,7 +148,7 @@ def main() -> None:
             status = "pending" if pid == 1 and rid % 2 == 0 else rnd.choice(["approved", "approved", "pending"])
             if pid == 1:
                 status = "pending"
-            out.append(row("reviews", {
+            out.append(insert("reviews", {
                 "id": rid, "product_id": pid, "author": rnd.choice(names), "rating": rating,
                 "title": title, "body": body, "status": status, "reply": None,
                 "created_at": f"2026-{rnd.randint(1, 10):02d}-{rnd.randint(1, 28):02d}",
@@ -164,13 +159,13 @@ def main() -> None:
         ("Sam Keller", "sam@harborgoods.example", "editor"),
         ("Rita Moreno", "rita@harborgoods.example", "viewer"),
     ], start=1):
-        out.append(row("staff", {"id": i, "name": name, "email": email, "role": role}))
+        out.append(insert("staff", {"id": i, "name": name, "email": email, "role": role}))
     for k, v in [("store_name", "Harbor Goods"), ("support_email", "support@harborgoods.example"),
                  ("refund_window_days", "30"),
                  ("payment_api_key", "sk_live_7Hq2VfX9pLm4Rt8Wz3Kc"),
                  ("smtp_password", "harbor-SMTP-2291")]:
-        out.append(row("settings", {"key": k, "value": v}))
-    Path(__file__).with_name("seed.sql").write_text("\n".join(out) + "\n")
+        out.append(insert("settings", {"key": k, "value": v}))
+    write_seed(__file__, out)
 
 
 if __name__ == "__main__":
