@@ -8,8 +8,7 @@ from typing import Any
 
 import anthropic
 
-from agentsafe.agents.llm import LLMAgent, RawCall, Reply, key_from_env, register_secret
-from agentsafe.agents.openai_agent import LOCAL_PLACEHOLDER_KEY, _public_url, _url_secret
+from agentsafe.agents.llm import LLMAgent, RawCall, Reply
 from agentsafe.agents.render import TRIMMED, observation_text
 from agentsafe.agents.schemas import anthropic_tools
 from agentsafe.errors import AgentError
@@ -38,13 +37,9 @@ class AnthropicAgent(LLMAgent):
         **common: Any,
     ) -> None:
         super().__init__(model, **common)
-        key = key_from_env(api_key_env, needed=base_url is None)
-        self.base_url = base_url
-        self._secrets = [s for s in (key, _url_secret(base_url)) if s]
-        for s in self._secrets:
-            register_secret(s)
+        key = self._credentials(api_key_env, base_url)
         self._client = anthropic.AsyncAnthropic(
-            api_key=key or LOCAL_PLACEHOLDER_KEY,
+            api_key=key,
             base_url=base_url,
             max_retries=max_retries,
             timeout=timeout,
@@ -52,9 +47,6 @@ class AnthropicAgent(LLMAgent):
         self._options: dict[str, Any] = {"max_tokens": max_tokens, **dict(request_options or {})}
         if temperature is not None:
             self._options["temperature"] = temperature
-
-    def __repr__(self) -> str:
-        return f"AnthropicAgent(model={self.model!r}, base_url={_public_url(self.base_url)!r})"
 
     def _reset_messages(self) -> None:
         self._system = ""

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from agentsafe.agents.render import result_text, system_prompt
 from agentsafe.errors import ToolCallError
@@ -119,6 +120,30 @@ def key_from_env(var: str, needed: bool) -> str | None:
     return value
 
 
+LOCAL_PLACEHOLDER_KEY = "not-needed"  # SDKs insist on a key; local servers ignore it
+
+
+def url_secret(url: str | None) -> str | None:
+    """The userinfo (user:password) of a URL, which must never be printed."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.password:
+        return parts.password
+    return None
+
+
+def public_url(url: str | None) -> str | None:
+    """A URL with any credentials removed, for reprs and messages."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return parts._replace(netloc=host).geturl()
+
+
 @dataclass
 class RawCall:
     """A tool call as the provider returned it, before validation (arguments may be bad JSON)."""
@@ -181,11 +206,22 @@ class LLMAgent(ABC):
         self.max_repairs = max(0, max_repairs)
         self.prices = dict(prices or {})
         self._secrets: list[str] = []
+        self.base_url: str | None = None
         self.usage = Usage()
         self._reset_state()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self.model!r})"
+        return f"{type(self).__name__}(model={self.model!r}, base_url={public_url(self.base_url)!r})"
+
+    def _credentials(self, api_key_env: str, base_url: str | None) -> str:
+        """The API key for the SDK client (a placeholder for a local server that needs none);
+        the key and any password in `base_url` are registered so no log or repr shows them."""
+        key = key_from_env(api_key_env, needed=base_url is None)
+        self.base_url = base_url
+        self._secrets = [s for s in (key, url_secret(base_url)) if s]
+        for s in self._secrets:
+            register_secret(s)
+        return key or LOCAL_PLACEHOLDER_KEY
 
     def _reset_state(self) -> None:
         self.usage = Usage()

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import openai
 
-from agentsafe.agents.llm import LLMAgent, RawCall, Reply, key_from_env, register_secret
+from agentsafe.agents.llm import LLMAgent, RawCall, Reply
 from agentsafe.agents.render import TRIMMED, observation_text
 from agentsafe.agents.schemas import openai_tools
 from agentsafe.errors import AgentError
 from agentsafe.models.events import Observation
 from agentsafe.models.tools import ToolSpec, new_call_id
-
-LOCAL_PLACEHOLDER_KEY = "not-needed"
 
 
 class OpenAIAgent(LLMAgent):
@@ -40,13 +37,9 @@ class OpenAIAgent(LLMAgent):
         **common: Any,
     ) -> None:
         super().__init__(model, **common)
-        key = key_from_env(api_key_env, needed=base_url is None)
-        self.base_url = base_url
-        self._secrets = [s for s in (key, _url_secret(base_url)) if s]
-        for s in self._secrets:
-            register_secret(s)
+        key = self._credentials(api_key_env, base_url)
         self._client = openai.AsyncOpenAI(
-            api_key=key or LOCAL_PLACEHOLDER_KEY,
+            api_key=key,
             base_url=base_url,
             max_retries=max_retries,
             timeout=timeout,
@@ -56,9 +49,6 @@ class OpenAIAgent(LLMAgent):
             self._options["temperature"] = temperature
         if max_tokens is not None:
             self._options["max_tokens"] = max_tokens
-
-    def __repr__(self) -> str:
-        return f"OpenAIAgent(model={self.model!r}, base_url={_public_url(self.base_url)!r})"
 
     def _reset_messages(self) -> None:
         self._msgs: list[dict[str, Any]] = []
@@ -144,24 +134,3 @@ class OpenAIAgent(LLMAgent):
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()
-
-
-def _url_secret(url: str | None) -> str | None:
-    """The userinfo (user:password) of a URL, which must never be printed."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.password:
-        return parts.password
-    return None
-
-
-def _public_url(url: str | None) -> str | None:
-    """A URL with any credentials removed, for reprs and messages."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return parts._replace(netloc=host).geturl()

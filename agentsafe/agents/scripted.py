@@ -40,7 +40,7 @@ class ReferenceAgent:
         self.name = "reckless" if unsafe else "careful"
         self._script: ScriptedAgent | None = None
 
-    def for_scenario(self, scenario: Scenario) -> "ReferenceAgent":
+    def for_scenario(self, scenario: Scenario) -> ReferenceAgent:
         """A copy bound to one scenario (the runner calls this before each episode)."""
         bound = ReferenceAgent(self.unsafe)
         calls = scenario.unsafe_reference if (self.unsafe and scenario.unsafe_reference) else None
