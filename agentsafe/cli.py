@@ -180,27 +180,28 @@ def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None
 
     if fmt == "none":
         return
-    cards = {}
-    agents = [(store.plan(rid).agent if store.plan(rid) else rid) for rid in run_ids]
-    for rid, agent in zip(run_ids, agents):
-        results = store.episodes(rid, with_events=False)
-        if not results:
+    results = {rid: store.episodes(rid) for rid in run_ids}
+    agents = []
+    for rid in run_ids:
+        plan = store.plan(rid)
+        agents.append(plan.agent if plan else rid)
+        if not results[rid]:
             _fail(AgentsafeError(f"run '{rid}' has no stored episodes"))
-        label = agent if agents.count(agent) == 1 else f"{agent} ({rid})"
-        cards[label] = score(results)
+    cards = {
+        (agent if agents.count(agent) == 1 else f"{agent} ({rid})"): score(results[rid])
+        for rid, agent in zip(run_ids, agents)
+    }
     if fmt == "json":
-        rows = None
-        if violations:
-            rows = [r for rid in run_ids for r in rep.violation_rows(store.episodes(rid))]
+        rows = [r for rid in run_ids for r in rep.violation_rows(results[rid])] if violations else None
         print(rep.to_json(cards, violations=rows))
         return
-    elif fmt in ("markdown", "md"):
+    if fmt in ("markdown", "md"):
         print(rep.render_markdown(cards))
     else:
         rep.print_tables(cards, console)
     if violations:
         for rid in run_ids:
-            rep.print_violations(store.episodes(rid, with_events=False), console)
+            rep.print_violations(results[rid], console)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from agentsafe.models.events import EventKind
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.models.scenario import Scenario
-from agentsafe.runner.run import RunStats, _Worker, run_one
+from agentsafe.runner.run import RunStats, Worker, run_one
 from agentsafe.runner.session import Timeouts
 from agentsafe.store import RunPlan
 
@@ -74,7 +74,7 @@ async def check_scenarios(
     stats = RunStats()
 
     async def loop() -> None:
-        worker = _Worker(runtime, {})
+        worker = Worker(runtime, {})
         try:
             async with receive.clone() as rx:
                 async for sc in rx:

@@ -7,6 +7,7 @@ import os
 import secrets
 import time
 import traceback
+from contextlib import suppress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,7 +51,7 @@ class RunStats:
     results: list[EpisodeResult] = field(default_factory=list)
 
 
-class _Worker:
+class Worker:
     """Owns one sandbox per kind, reused across its episodes (one browser per worker)."""
 
     def __init__(self, runtime: str, sandbox_options: dict) -> None:
@@ -66,11 +67,9 @@ class _Worker:
     async def discard(self, kind: str) -> None:
         sb = self.sandboxes.pop(kind, None)
         if sb is not None:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
-                try:
-                    await sb.close()
-                except Exception:  # noqa: BLE001 - it is already broken
-                    pass
+            # it may already be broken: closing is best effort
+            with anyio.CancelScope(shield=True), anyio.move_on_after(30), suppress(Exception):
+                await sb.close()
 
     async def close(self) -> None:
         for kind in list(self.sandboxes):
@@ -78,7 +77,7 @@ class _Worker:
 
 
 async def run_one(
-    worker: _Worker, scenario: Scenario, policies: list[Policy], agent: Agent, plan: RunPlan,
+    worker: Worker, scenario: Scenario, policies: list[Policy], agent: Agent, plan: RunPlan,
     trial: int, timeouts: Timeouts, retries: int, stats: RunStats,
 ) -> EpisodeResult:
     """One episode with infrastructure retries: a crashed sandbox is rebuilt and the episode
@@ -139,7 +138,7 @@ async def execute_run(
                         agent_errors=0, infra=0)
 
     async def worker_loop() -> None:
-        worker = _Worker(plan.runtime, sandbox_options or {})
+        worker = Worker(plan.runtime, sandbox_options or {})
         agent = make_agent()
         try:
             async with receive.clone() as jobs_rx:

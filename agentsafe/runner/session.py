@@ -6,14 +6,13 @@ client's calls to `execute`."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Literal
 
 import anyio
 
 from agentsafe.checks import CheckContext, evaluate
-from agentsafe.errors import SandboxError, SandboxTimeout, ToolCallError
+from agentsafe.errors import SandboxTimeout, ToolCallError
 from agentsafe.models.events import EpisodeBrief, Event, EventKind, Observation, Target, Usage
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import CheckResult, EpisodeResult, EpisodeStatus
@@ -26,6 +25,7 @@ from agentsafe.sandbox.base import Sandbox
 from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
 
 Mode = Literal["observe", "guard"]
+_EXPOSING = frozenset({EventKind.observation, EventKind.result})
 
 
 class Timeouts:
@@ -203,7 +203,9 @@ class EpisodeSession:
     def _log(self, event: Event) -> None:
         self.events.append(event)
         self.engine.observe(event)
-        newly = set(self.engine.exposed) - self._exposed
+        if event.kind not in _EXPOSING or not self.scenario.injections:
+            return  # only text the agent receives can expose an injection
+        newly = self.engine.exposed - self._exposed
         for inj in sorted(newly):
             self._exposed.add(inj)
             ex = Event(step=event.step, kind=EventKind.injection_exposed, data={"injection": inj})
@@ -263,8 +265,4 @@ def infra_result(scenario: Scenario, *, run_id: str, agent_name: str, trial: int
     )
 
 
-def dumps_args(call: ToolCall) -> str:
-    return json.dumps(call.args, ensure_ascii=False)[:200]
-
-
-__all__ = ["EpisodeSession", "SandboxError", "Timeouts", "infra_result"]
+__all__ = ["EpisodeSession", "Timeouts", "infra_result"]
