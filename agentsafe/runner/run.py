@@ -7,8 +7,8 @@ import os
 import secrets
 import time
 import traceback
-from contextlib import suppress
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import anyio
