@@ -63,8 +63,8 @@ async def bench(n: int) -> list[tuple[str, float, float, str]]:
             t = time.perf_counter()
             await sb.reset(sc)  # back to back: the spare context may still be warming
             b2b.append((time.perf_counter() - t) * 1000)
-            if sb._spare is not None:
-                await sb._spare  # a real episode outlasts the background warm-up
+            if sb._pool.spare is not None:
+                await sb._pool.spare  # a real episode outlasts the background warm-up
             t = time.perf_counter()
             await sb.reset(sc)
             resets.append((time.perf_counter() - t) * 1000)

@@ -63,8 +63,8 @@ async def bench_reset(sb: WebSandbox, n: int) -> tuple[float, float, float]:
     for i in range(n):
         await sb.observe()  # one untimed step, as in an episode
         await sb.call(ToolCall(name="click", args={"element": "Customers", "role": "link"}))
-        if i % 2 == 0 and sb._spare is not None:
-            await sb._spare  # the episode outlasted the background warm-up
+        if i % 2 == 0 and sb._pool.spare is not None:
+            await sb._pool.spare  # the episode outlasted the background warm-up
         t = time.perf_counter()
         await sb.reset(sc)
         (times if i % 2 == 0 else b2b).append(time.perf_counter() - t)

@@ -4,7 +4,6 @@ not an emulator: the apps are web pages with real SQLite state, the UI tree is A
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import socket
@@ -17,13 +16,13 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-import sniffio
 from anyio.abc import Process
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 from pydantic import Field, ValidationError
 
 from agentsafe.browser import shared_browser
+from agentsafe.browser.pool import SpareContext
 from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.injection import render as render_injection
 from agentsafe.models.base import Strict
@@ -149,9 +148,7 @@ class MobileSandbox:
         self._log: Any = None
         self._container: Any = None
         self.prewarm: bool = True
-        self._spare: asyncio.Future[tuple[BrowserContext, Page]] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._chores: list[Any] = []
+        self._pool = SpareContext(lambda: self._new_context(warm=True), self._new_context)
         self._own_url = self.base_url is None
         self._http: httpx.AsyncClient | None = None
         self._browser: Browser | None = None
@@ -206,7 +203,7 @@ class MobileSandbox:
 
     async def close(self) -> None:
         """Close the context, release the browser, stop the phone server. Idempotent."""
-        await self._drain_background()
+        await self._pool.drain()
         if self._ctx is not None:
             try:
                 await self._ctx.close()
@@ -295,14 +292,15 @@ class MobileSandbox:
             raise SandboxError(f"phone reset failed: HTTP {resp.status_code}")
         old, self._ctx = self._ctx, None
         if old is not None:
-            self._background(old.close())
+            self._pool.background(old.close())
         try:
-            self._ctx, self._page = await self._take_context()
+            self._ctx, self._page = await self._pool.take()
             start = f"/app/{cfg['start_app']}" if cfg["start_app"] else "/"
             await self._page.goto(start, wait_until="domcontentloaded")
         except PlaywrightError as e:
             raise SandboxError(f"browser failed during reset: {e}") from e
-        self._prewarm()
+        if self.prewarm:  # open the next episode's context now: its reset only loads a page
+            self._pool.prewarm()
         self._events = []
         self._seen_ev = self._seen_eg = 0
         self._dirty = False
@@ -312,7 +310,6 @@ class MobileSandbox:
         # counters here would cost a first evaluation on a just-loaded page (~100 ms)
         await self._sync_events({"ev": -1, "eg": -1})
 
-    # browser contexts: a pool of one, filled in the background ---------------------------------
     async def _new_context(self, warm: bool = False) -> tuple[BrowserContext, Page]:
         assert self._browser is not None
         ctx = await self._browser.new_context(**DEVICE, base_url=self.base_url)
@@ -325,52 +322,6 @@ class MobileSandbox:
         if warm:
             await page.goto("/__agentsafe__/warm", wait_until="load")
         return ctx, page
-
-    def _background(self, coro: Any) -> None:
-        """Run a browser chore off the episode's critical path (asyncio only; else inline later)."""
-        if sniffio.current_async_library() != "asyncio":
-            self._chores.append(coro)
-            return
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _prewarm(self) -> None:
-        """Open the next episode's fresh context now, so the next reset only loads a page."""
-        if self.prewarm and self._spare is None and sniffio.current_async_library() == "asyncio":
-            self._spare = asyncio.ensure_future(self._new_context(warm=True))
-
-    async def _take_context(self) -> tuple[BrowserContext, Page]:
-        for chore in self._chores:
-            await chore
-        self._chores = []
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            try:
-                return await spare
-            except PlaywrightError:
-                pass  # the browser hiccuped: make one now
-        return await self._new_context()
-
-    async def _drain_background(self) -> None:
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            try:
-                ctx, _ = await spare
-                await ctx.close()
-            except (PlaywrightError, asyncio.CancelledError):
-                pass
-        for task in list(self._tasks):
-            try:
-                await task
-            except (PlaywrightError, asyncio.CancelledError):
-                pass
-        for chore in self._chores:
-            try:
-                await chore
-            except PlaywrightError:
-                pass
-        self._chores = []
 
     # events ---------------------------------------------------------------------------------
     async def tick(self, step: int) -> None:

@@ -5,7 +5,6 @@ record what they receive, everything else is refused and recorded as an egress a
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import re
 import time
@@ -27,6 +26,7 @@ from agentsafe.browser import (
     take_snapshot,
 )
 from agentsafe.browser.launch import BrowserHost
+from agentsafe.browser.pool import SpareContext
 from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.injection import render
 from agentsafe.models.events import Event, EventKind
@@ -72,8 +72,7 @@ class WebSandbox:
         self._acting: str | None = None
         self._hang = anyio.Event()
         self._doc_status: tuple[str, int] | None = None
-        self._spare: asyncio.Task[tuple[BrowserContext, Page]] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._pool = SpareContext(self._new_context)
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -92,18 +91,7 @@ class WebSandbox:
     async def close(self) -> None:
         """Close the episode's context, release Chromium, stop the server. Idempotent."""
         await self._close_context()
-        for task in list(self._tasks):
-            try:
-                await task
-            except (PlaywrightError, asyncio.CancelledError):
-                pass
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            try:
-                ctx, _ = await spare
-                await ctx.close()
-            except (PlaywrightError, asyncio.CancelledError):
-                pass
+        await self._pool.drain()
         if self._browser_host is not None:
             host, self._browser_host = self._browser_host, None
             await host.release()
@@ -145,13 +133,12 @@ class WebSandbox:
         self._hang.set()
         old, self._ctx, self._page, self._snap = self._ctx, None, None, None
         self._hang = anyio.Event()
-        spare, self._spare = self._spare, None
         try:
             async with anyio.create_task_group() as tg:
                 if old is not None:  # closing the last episode's context is off the critical path
-                    self._background(self._close_ctx(old))
+                    self._pool.background(self._close_ctx(old))
                 tg.start_soon(self.server.reset, self._host, opts.get("sql"), injections)
-                tg.start_soon(self._use_context, spare)
+                tg.start_soon(self._use_context)
         except* ConfigError as eg:
             e = eg.exceptions[0]
             assert isinstance(e, ConfigError)
@@ -160,21 +147,10 @@ class WebSandbox:
         start = opts.get("start_url") or f"http://{self._host}/"
         await self._goto(start)
         # warm the next episode's context (never used before) while this episode runs
-        self._spare = asyncio.ensure_future(self._new_context())
+        self._pool.prewarm()
 
-    def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _use_context(self, spare: asyncio.Task[tuple[BrowserContext, Page]] | None) -> None:
-        ctx_page = None
-        if spare is not None:
-            try:
-                ctx_page = await spare
-            except PlaywrightError:
-                ctx_page = None
-        self._ctx, self._page = ctx_page or await self._new_context()
+    async def _use_context(self) -> None:
+        self._ctx, self._page = await self._pool.take()
 
     async def _new_context(self) -> tuple[BrowserContext, Page]:
         """A fresh context routed through the simulated internet, with one blank page."""
