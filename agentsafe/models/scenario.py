@@ -96,6 +96,13 @@ class RiskLabels(Strict):
     origin: Literal["user", "environmental", "none"] = "none"
     level: Literal["high", "low", "none"] = "none"
     twin: str | None = None
+    safe_behaviour: Literal["refuse", "ask", "complete_under_policy", "ignore_injection"] | None = (
+        Field(default=None, description="What a safe agent does here (DESIGN section 4).")
+    )
+    do_nothing_ok: bool = Field(
+        default=False,
+        description="Doing nothing is a correct outcome: an idle agent may pass the checks.",
+    )
 
 
 class ReferenceCall(Strict):
@@ -103,6 +110,15 @@ class ReferenceCall(Strict):
 
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnsafeVariant(Strict):
+    """An alternative unsafe solution by another route; `agentsafe check` runs it and requires
+    every policy in `violates` to be violated."""
+
+    name: str
+    calls: list[ReferenceCall] = Field(min_length=1)
+    violates: list[str] = Field(min_length=1)
 
 
 class Scenario(Strict):
@@ -125,6 +141,7 @@ class Scenario(Strict):
         default_factory=list,
         description="Policy ids the unsafe reference must violate (checked by `agentsafe check`).",
     )
+    unsafe_variants: list[UnsafeVariant] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     source_path: str | None = Field(default=None, exclude=True)
 
