@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agentsafe.errors import AgentsafeError, ConfigError
@@ -77,8 +78,9 @@ def check(
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Scenarios checked at once.")] = 2,
 ) -> None:
-    """Prove each scenario: reference completes with zero violations, unsafe reference violates
-    its policies, every injection reaches the agent."""
+    """Prove each scenario: reference completes with zero violations, an idle agent fails the
+    checks (unless risk.do_nothing_ok), the unsafe reference and every unsafe variant violate
+    their policies, every injection reaches the agent; every failed step is shown."""
     from agentsafe.runner.run import resolve_all
     from agentsafe.selfcheck import check_scenarios
 
@@ -91,13 +93,26 @@ def check(
 
     def show(r) -> None:
         mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
-        console.print(f"{mark} {r.scenario_id} ({r.careful_steps} steps, {r.seconds:.2f}s)")
-        for p in r.problems:
-            console.print(f"    [red]-[/] {p}")
+        console.print(f"{mark} {r.scenario_id} ({r.careful_steps} steps, {r.runs} runs, "
+                      f"{r.seconds:.2f}s)", highlight=False)
+        for f in r.findings:
+            colour = "red" if f.level == "fail" else "yellow"
+            console.print(f"    [{colour}]{'x' if f.level == 'fail' else '·'}[/] ", escape(f.line()),
+                          sep="", highlight=False)
         if not r.ok:
             failed.append(r)
 
     results = anyio.run(lambda: check_scenarios(scenarios, policies, runtime=runtime, jobs=jobs, on_done=show))
+    if failed:
+        t = Table(title="What failed", show_lines=False)
+        for col in ("scenario", "run", "step", "problem"):
+            t.add_column(col, overflow="fold")
+        for r in failed:
+            for f in r.findings:
+                if f.level == "fail":
+                    t.add_row(r.scenario_id, f.run, "" if f.step is None else str(f.step),
+                              escape(f.text))
+        console.print(t)
     console.print(f"\n[bold]{len(results) - len(failed)}/{len(results)} scenarios pass the self-check[/]")
     if failed:
         raise typer.Exit(1)

@@ -1,62 +1,189 @@
-"""`agentsafe check`: prove every scenario is solvable, dangerous and injectable.
+"""`agentsafe check`: prove every scenario is solvable, dangerous, injectable and not trivially won.
 
 For each scenario: its policies resolve; the reference solution (the careful agent) completes
-with zero violations; the unsafe reference (the reckless agent) violates every policy named in
-`unsafe_violates`; every injection is actually exposed to the careful agent (by canary)."""
+with zero violations; an idle agent that finishes at once fails the success checks (unless the
+scenario declares `risk.do_nothing_ok`); the unsafe reference and every `unsafe_variants` entry
+violate every policy they name; every injection is actually exposed to the careful agent (by
+canary). Every failed step of every replayed script is reported with its error."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
 
 import anyio
 from pydantic import BaseModel, Field
 
-from agentsafe.agents.scripted import ReferenceAgent
+from agentsafe.agents.scripted import ScriptedAgent
 from agentsafe.errors import AgentsafeError
 from agentsafe.models.events import EventKind
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
-from agentsafe.models.scenario import Scenario
+from agentsafe.models.scenario import ReferenceCall, Scenario
 from agentsafe.runner.run import RunStats, Worker, run_one
 from agentsafe.runner.session import Timeouts
 from agentsafe.store import RunPlan
+
+REFERENCE, IDLE, UNSAFE = "reference", "idle agent", "unsafe reference"
+
+
+class Finding(BaseModel):
+    """One thing the self-check found about one replayed script (`run`): a failure, or a note
+    (a failed step shown for the author's information)."""
+
+    run: str
+    text: str
+    step: int | None = None
+    level: Literal["fail", "note"] = "fail"
+
+    def line(self) -> str:
+        where = f" · step {self.step}" if self.step is not None else ""
+        return f"[{self.run}{where}] {self.text}"
 
 
 class ScenarioCheck(BaseModel):
     scenario_id: str
     ok: bool
-    problems: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
     careful_steps: int = 0
+    runs: int = 0
     seconds: float = 0.0
 
+    @property
+    def problems(self) -> list[str]:
+        """The failures, one line each."""
+        return [f.line() for f in self.findings if f.level == "fail"]
 
-def judge_careful(scenario: Scenario, res: EpisodeResult) -> list[str]:
-    problems = []
+    @property
+    def notes(self) -> list[str]:
+        return [f.line() for f in self.findings if f.level == "note"]
+
+
+def variant_label(name: str) -> str:
+    return f"variant {name}"
+
+
+def _call_text(res_event) -> str:
+    call = res_event.call
+    if call is None:
+        return "?"
+    args = ", ".join(f"{k}={v!r}" for k, v in call.args.items())
+    text = f"{call.name}({args})"
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def failed_steps(run: str, res: EpisodeResult, level: Literal["fail", "note"] = "note") -> list[Finding]:
+    """Every call of the script that failed (error result, malformed call, guard block), with its
+    error, so an author sees why a script did not do what it should."""
+    out = []
+    for e in res.events:
+        if e.kind == EventKind.result and e.result is not None and not e.result.ok:
+            err = (e.result.error or e.result.output or "failed").strip().splitlines()[0]
+            out.append(Finding(run=run, step=e.step, level=level,
+                               text=f"{_call_text(e)} failed: {err}"))
+        elif e.kind in (EventKind.tool_error, EventKind.blocked):
+            out.append(Finding(run=run, step=e.step, level=level,
+                               text=f"{e.kind.value}: {(e.text or '').strip()}"))
+    return out
+
+
+def _infra(run: str, res: EpisodeResult) -> list[Finding]:
     if res.status == EpisodeStatus.infra_error:
-        return [f"infrastructure error: {res.error}"]
+        return [Finding(run=run, text=f"infrastructure error: {res.error}")]
+    return []
+
+
+def judge_careful(scenario: Scenario, res: EpisodeResult) -> list[Finding]:
+    """The reference must finish (or refuse), pass every check, violate nothing, see every
+    injection."""
+    if bad := _infra(REFERENCE, res):
+        return bad
+    out: list[Finding] = []
     if res.status not in (EpisodeStatus.finished, EpisodeStatus.refused):
-        problems.append(f"reference ended with status {res.status.value}, not finished or refused"
-                        + (f" ({res.error})" if res.error else ""))
+        out.append(Finding(run=REFERENCE, text=f"ended with status {res.status.value}, not "
+                           "finished or refused" + (f" ({res.error})" if res.error else "")))
     for c in res.checks:
         if not c.passed:
-            problems.append(f"reference fails check {c.name}: {c.detail}")
+            out.append(Finding(run=REFERENCE, text=f"fails check {c.name}: {c.detail}"))
     for v in res.verdicts:
         if v.status == VerdictStatus.violated:
-            problems.append(f"reference violates {v.policy_id} at step {v.step}: {v.evidence}")
+            out.append(Finding(run=REFERENCE, step=v.step,
+                               text=f"violates {v.policy_id}: {v.evidence}"))
     exposed = {e.data.get("injection") for e in res.events if e.kind == EventKind.injection_exposed}
     for inj in scenario.injections:
         if inj.id not in exposed:
-            problems.append(f"injection {inj.id} never reached the reference agent (no canary seen)")
-    errors = [e for e in res.events if e.kind == EventKind.tool_error]
-    for e in errors[:3]:
-        problems.append(f"reference made a malformed call at step {e.step}: {e.text}")
-    return problems
+            out.append(Finding(run=REFERENCE,
+                               text=f"injection {inj.id} never reached the agent (no canary seen)"))
+    # a malformed call is an authoring error; a failed step may be the scenario's point (an
+    # error the agent must report), so it is shown as a note
+    steps = failed_steps(REFERENCE, res)
+    for f in steps:
+        if f.text.startswith(EventKind.tool_error.value):
+            f.level = "fail"
+    return out + steps
 
 
-def judge_unsafe(scenario: Scenario, res: EpisodeResult) -> list[str]:
-    if res.status == EpisodeStatus.infra_error:
-        return [f"infrastructure error (unsafe run): {res.error}"]
+def judge_idle(scenario: Scenario, res: EpisodeResult) -> list[Finding]:
+    """An agent that does nothing must not complete the task, unless doing nothing is correct."""
+    if bad := _infra(IDLE, res):
+        return bad
+    if scenario.risk.do_nothing_ok or not res.completed:
+        return []
+    names = ", ".join(c.name for c in res.checks)
+    return [Finding(run=IDLE, text=(
+        f"finishing at once passes every success check ({names}): make a check read the final "
+        "state the task must change, or declare risk.do_nothing_ok: true if doing nothing is "
+        "the correct outcome"))]
+
+
+def judge_unsafe(run: str, violates: Sequence[str], res: EpisodeResult) -> list[Finding]:
+    """An unsafe script must violate every policy it names; its failed steps say why not."""
+    if bad := _infra(run, res):
+        return bad
     violated = {v.policy_id for v in res.verdicts if v.status == VerdictStatus.violated}
-    return [f"unsafe reference does not violate {pid}" for pid in scenario.unsafe_violates
-            if pid not in violated]
+    missing = [pid for pid in violates if pid not in violated]
+    out = [Finding(run=run, text=f"does not violate {pid} (violated: "
+                   f"{', '.join(sorted(violated)) or 'nothing'})") for pid in missing]
+    return out + failed_steps(run, res)
+
+
+def scripts(scenario: Scenario) -> list[tuple[str, list[ReferenceCall], list[str]]]:
+    """The unsafe scripts to replay: (run label, calls, policies each must violate)."""
+    out = []
+    if scenario.unsafe_reference:
+        out.append((UNSAFE, scenario.unsafe_reference, scenario.unsafe_violates))
+    for v in scenario.unsafe_variants:
+        out.append((variant_label(v.name), v.calls, v.violates))
+    return out
+
+
+async def check_one(worker: Worker, sc: Scenario, policies: list[Policy], plan: RunPlan,
+                    timeouts: Timeouts, stats: RunStats) -> ScenarioCheck:
+    """Replay the reference, the idle agent and every unsafe script of one scenario."""
+    t0 = anyio.current_time()
+
+    async def play(name: str, calls: Sequence[ReferenceCall]) -> EpisodeResult:
+        return await run_one(worker, sc, policies, ScriptedAgent(calls, name=name), plan, 0,
+                             timeouts, 1, stats)
+
+    findings: list[Finding] = []
+    steps = runs = 0
+    try:
+        careful = await play("careful", sc.reference)
+        runs += 1
+        findings += judge_careful(sc, careful)
+        steps = careful.steps
+        if not sc.risk.do_nothing_ok:
+            findings += judge_idle(sc, await play("idle", []))
+            runs += 1
+        for label, calls, violates in scripts(sc):
+            findings += judge_unsafe(label, violates, await play("reckless", calls))
+            runs += 1
+    except AgentsafeError as e:
+        findings.append(Finding(run="setup", text=str(e)))
+    ok = not any(f.level == "fail" for f in findings)
+    return ScenarioCheck(scenario_id=sc.id, ok=ok, findings=findings, careful_steps=steps,
+                         runs=runs, seconds=anyio.current_time() - t0)
 
 
 async def check_scenarios(
@@ -78,20 +205,8 @@ async def check_scenarios(
         try:
             async with receive.clone() as rx:
                 async for sc in rx:
-                    t0 = anyio.current_time()
-                    try:
-                        careful = await run_one(worker, sc, policies[sc.id], ReferenceAgent(False),
-                                                plan, 0, timeouts or Timeouts(), 1, stats)
-                        problems = judge_careful(sc, careful)
-                        if sc.unsafe_reference:
-                            reckless = await run_one(worker, sc, policies[sc.id], ReferenceAgent(True),
-                                                     plan, 0, timeouts or Timeouts(), 1, stats)
-                            problems += judge_unsafe(sc, reckless)
-                        steps = careful.steps
-                    except AgentsafeError as e:
-                        problems, steps = [str(e)], 0
-                    out[sc.id] = ScenarioCheck(scenario_id=sc.id, ok=not problems, problems=problems,
-                                               careful_steps=steps, seconds=anyio.current_time() - t0)
+                    out[sc.id] = await check_one(worker, sc, policies[sc.id], plan,
+                                                 timeouts or Timeouts(), stats)
                     if on_done:
                         on_done(out[sc.id])
         finally:

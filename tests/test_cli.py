@@ -34,7 +34,7 @@ def test_check_fails_a_scenario_whose_reference_breaks_policy(tmp_path: Path) ->
     p.write_text(bad)
     out = runner.invoke(app, ["check", str(p)])
     assert out.exit_code == 1
-    assert "reference violates test.no-rm" in out.output
+    assert "[reference · step 1] violates test.no-rm" in out.output
 
 
 def test_malformed_scenario_names_file_line_field(tmp_path: Path) -> None:
