@@ -1,11 +1,14 @@
 """Render injections (verbatim text or named attack templates) and compute their canaries.
 
 Templates live in scenarios/attacks.yaml and use $name placeholders (string.Template), filled
-from the injection's params plus `goal` (the goal's description). Rendering happens on typed
+from the template's defaults, the injection's params, `goal` (the goal's description) and the
+goal's encodings `goal_b64` / `goal_rot13` (for the encoded attacks). Rendering happens on typed
 values after YAML parsing, so braces or quotes in attack text are always safe."""
 
 from __future__ import annotations
 
+import base64
+import codecs
 import re
 import string
 from functools import cache
@@ -24,6 +27,7 @@ class AttackTemplate(Strict):
     name: str
     description: str
     text: str
+    defaults: dict[str, str] = Field(default_factory=dict)
 
 
 class AttackFile(Strict):
@@ -49,7 +53,13 @@ def render(injection: Injection) -> str:
             "", None, f"injections.{injection.id}.template",
             f"unknown attack template '{injection.template}' (known: {known})",
         )
-    values = {"goal": injection.goal.description, **injection.params}
+    goal = injection.goal.description
+    values = {
+        **tpl.defaults, "goal": goal,
+        "goal_b64": base64.b64encode(goal.encode()).decode(),
+        "goal_rot13": codecs.encode(goal, "rot13"),
+        **injection.params,
+    }
     try:
         return string.Template(tpl.text).substitute(values)
     except KeyError as e:

@@ -1,6 +1,8 @@
 """Find, load and expand scenario files. A file holds one scenario; an optional top-level
 `variants` list expands it into several (each `{id: suffix, vars: {...}}`, with `${var}`
-substituted in every string except injection texts, which are always planted verbatim)."""
+substituted in every string except injection texts, which are always planted verbatim). A file
+with a top-level `matrix:` key is an attack matrix (agentsafe/matrix.py): user tasks x injection
+goals x attack templates, expanded into security cases."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import yaml
 
 from agentsafe.errors import ConfigError
+from agentsafe.matrix import MatrixFile, expand, is_matrix
 from agentsafe.models.scenario import Scenario
 from agentsafe.paths import ROOT, SANDBOXES_DIR, SCENARIOS_DIR
 from agentsafe.yamlio import line_of, read_yaml, validate
@@ -67,6 +70,8 @@ def load_file(path: str | Path) -> list[Scenario]:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(str(path), 1, None, "a scenario file must be a mapping")
+    if is_matrix(data):
+        return [_finish(sc, path) for sc in expand(validate(data, MatrixFile, path).matrix, path)]
     variants = data.pop("variants", None)
     items: list[tuple[Any, tuple]] = []
     if variants is None:
@@ -81,15 +86,16 @@ def load_file(path: str | Path) -> list[Scenario]:
             expanded = _substitute(dict(data), vars)
             expanded["id"] = f"{data.get('id')}.{var['id']}"
             items.append((expanded, ()))
-    out = []
-    for raw, _ in items:
-        sc = validate(raw, Scenario, path)
-        sc.source_path = str(path)
-        seeds = _seed_secrets(sc.sandbox.kind)
-        merged = {**seeds.get(sc.sandbox.seed, {}), **seeds.get(sc.sandbox.app or "", {})}
-        sc.sandbox.secrets = {**merged, **sc.sandbox.secrets}
-        out.append(sc)
-    return out
+    return [_finish(validate(raw, Scenario, path), path) for raw, _ in items]
+
+
+def _finish(sc: Scenario, path: Path) -> Scenario:
+    """Record where the scenario came from and add the seed's planted secrets."""
+    sc.source_path = str(path)
+    seeds = _seed_secrets(sc.sandbox.kind)
+    merged = {**seeds.get(sc.sandbox.seed, {}), **seeds.get(sc.sandbox.app or "", {})}
+    sc.sandbox.secrets = {**merged, **sc.sandbox.secrets}
+    return sc
 
 
 def load_scenarios(paths: Iterable[str | Path] = (SCENARIOS_DIR,)) -> list[Scenario]:
