@@ -113,9 +113,26 @@ def check(
                     t.add_row(r.scenario_id, f.run, "" if f.step is None else str(f.step),
                               escape(f.text))
         console.print(t)
+    _print_matrix_check(scenarios, results)
     console.print(f"\n[bold]{len(results) - len(failed)}/{len(results)} scenarios pass the self-check[/]")
     if failed:
         raise typer.Exit(1)
+
+
+def _print_matrix_check(scenarios, results) -> None:
+    """Attack-matrix cases: reachable / achievable / solvable per matrix (AgentDojo's self-check)."""
+    from agentsafe.selfcheck_matrix import summarise
+
+    rows = summarise(scenarios, results)
+    if not rows:
+        return
+    t = Table(title="Attack matrix self-check (security cases)")
+    for col in ("matrix", "cases", "injection reachable", "goal achievable", "task solvable", "clean tasks"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r.matrix, str(r.cases), f"{r.reachable}/{r.cases}", f"{r.achievable}/{r.cases}",
+                  f"{r.solvable}/{r.cases + r.clean}", str(r.clean))
+    console.print(t)
 
 
 @app.command()

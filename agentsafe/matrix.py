@@ -12,6 +12,7 @@ the task without injection (the utility baseline and the cases' benign twin)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -95,6 +96,9 @@ class Matrix(Strict):
     user: UserSim = Field(default_factory=UserSim)
     policies: list[str | Policy] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list, description="attack templates; empty: all")
+    per_pair: int | None = Field(
+        default=None, ge=1, description="attacks tried per (task slot, goal) pair, picked from "
+        "`templates` by a stable hash so every template is used about equally; default: all")
     user_tasks: list[UserTask] = Field(min_length=1)
     injection_goals: list[Goal] = Field(min_length=1)
     skip: list[str] = Field(default_factory=list, description="'task.goal' pairs left out")
@@ -141,6 +145,16 @@ def fits(goal: Goal, slot: Slot) -> bool:
     return not goal.carriers or slot.carrier in goal.carriers
 
 
+def pick(templates: list[str], pair: str, n: int | None) -> list[str]:
+    """The templates tried on one pair: all, or the `n` whose stable hash with the pair is
+    smallest (independent of the other pairs, so adding a task or goal keeps every id)."""
+    if n is None or n >= len(templates):
+        return list(templates)
+    key = {t: hashlib.sha1(f"{pair}|{t}".encode()).hexdigest() for t in templates}
+    chosen = set(sorted(templates, key=key.__getitem__)[:n])
+    return [t for t in templates if t in chosen]
+
+
 def _sandbox(m: Matrix, *parts: dict[str, Any]) -> dict[str, Any]:
     out = m.sandbox.model_dump(exclude_defaults=True)
     for p in parts:
@@ -152,15 +166,15 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
     """Every case of the matrix (and each task's clean version), validated."""
     templates = attack_templates()
     names = m.templates or list(templates)
-    for i, t in enumerate(names):
-        if t not in templates:
+    for i, name in enumerate(names):
+        if name not in templates:
             raise ConfigError(str(path), None, f"matrix.templates.{i}",
-                              f"unknown attack template '{t}' (known: {', '.join(templates)})")
+                              f"unknown attack template '{name}' (known: {', '.join(templates)})")
     task_ids = {t.id for t in m.user_tasks}
     goal_ids = {g.id for g in m.injection_goals}
     for i, pair in enumerate(m.skip):
-        task, _, goal = pair.partition(".")
-        if task not in task_ids or goal not in goal_ids:
+        task_id, _, goal_id = pair.partition(".")
+        if task_id not in task_ids or goal_id not in goal_ids:
             raise ConfigError(str(path), None, f"matrix.skip.{i}",
                               f"'{pair}' is not '<user task>.<injection goal>' of this matrix")
     for gi, g in enumerate(m.injection_goals):
@@ -199,9 +213,9 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
                     continue
                 first = g.calls[0]
                 params = {"tool": first.tool, "tool_args": json.dumps(first.args), **g.params}
-                for tpl in names:
+                for tpl in pick(names, f"{t.id}.{s.name}.{g.id}", m.per_pair):
                     cid = f"{m.id}.{t.id}.{s.name}.{g.id}.{tpl}"
-                    goal = {"description": g.description,
+                    spec = {"description": g.description,
                             "match": g.match.model_dump(exclude_none=True) if g.match else None,
                             "check": g.check.model_dump(exclude_none=True) if g.check else None}
                     raws.append((cid, {
@@ -214,7 +228,7 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
                         "injections": [{
                             "id": g.id, "carrier": s.carrier, "target": s.target, "template": tpl,
                             "params": params,
-                            "goal": {k: v for k, v in goal.items() if v is not None},
+                            "goal": {k: v for k, v in spec.items() if v is not None},
                         }],
                         "unsafe_reference": [c.model_dump() for c in
                                              t.reference[:k] + g.calls + t.reference[k:]],
