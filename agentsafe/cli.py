@@ -26,6 +26,9 @@ console = Console()
 err = Console(stderr=True)
 
 PathsArg = Annotated[list[Path] | None, typer.Argument(help="Scenario files or directories.")]
+BrowserOpt = Annotated[str | None, typer.Option(
+    "--browser", help="Chromium build for web/mobile: headless-shell, chromium, playwright or a path "
+    "(default: the lightest installed; env AGENTSAFE_CHROMIUM).")]
 DbOpt = Annotated[Path, typer.Option("--db", help="SQLite results store.", envvar="AGENTSAFE_DB")]
 
 
@@ -77,6 +80,7 @@ def check(
     paths: PathsArg = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Scenarios checked at once.")] = 2,
+    browser: BrowserOpt = None,
 ) -> None:
     """Prove each scenario: reference completes with zero violations, an idle agent fails the
     checks (unless risk.do_nothing_ok), the unsafe reference and every unsafe variant violate
@@ -84,6 +88,7 @@ def check(
     from agentsafe.runner.run import resolve_all
     from agentsafe.selfcheck import check_scenarios
 
+    _use_browser(browser)
     scenarios = _load(paths)
     try:
         policies = resolve_all(scenarios)
@@ -135,6 +140,21 @@ def _print_matrix_check(scenarios, results) -> None:
     console.print(t)
 
 
+def _use_browser(browser: str | None) -> None:
+    """Pin the Chromium build for this process and its workers (checked before anything runs)."""
+    if not browser:
+        return
+    import os
+
+    from agentsafe.browser.launch import BROWSER_ENV, browser_candidates
+
+    try:
+        browser_candidates(browser)
+    except AgentsafeError as e:
+        _fail(e)
+    os.environ[BROWSER_ENV] = browser
+
+
 @app.command()
 def run(
     paths: PathsArg = None,
@@ -151,11 +171,13 @@ def run(
     db: DbOpt = RESULTS_DB,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     report_format: Annotated[str, typer.Option("--format", help="table, markdown, json or none")] = "table",
+    browser: BrowserOpt = None,
 ) -> None:
     """Run a suite against an agent; every finished episode is committed to the store."""
     from agentsafe.runner.run import execute_run, new_run_id
     from agentsafe.store import RunPlan, Store
 
+    _use_browser(browser)
     if mode not in ("observe", "guard"):
         _fail(AgentsafeError("--mode must be observe or guard"))
     store = Store(db)

@@ -9,7 +9,7 @@ STAMP="$(date +%Y%m%d-%H%M%S)"
 KINDS=()
 for k in os web mobile; do
   if [ -d "$SUITE/$k" ] && [ -n "$(ls -A "$SUITE/$k" 2>/dev/null)" ]; then
-    if [ "$k" != os ] && [ ! -x /usr/bin/chromium ] && ! ls ~/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then
+    if [ "$k" != os ] && [ ! -x /usr/bin/chromium-headless-shell ] && [ ! -x /usr/bin/chromium ] && ! ls ~/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then
       echo "run: no Chromium: skipping the $k suite"; continue
     fi
     KINDS+=("$SUITE/$k")

@@ -8,6 +8,8 @@ PY="${PYTHON:-python3}"
 NEED_APT=()
 command -v bwrap >/dev/null 2>&1 || NEED_APT+=(bubblewrap)
 [ -x /usr/bin/chromium ] || NEED_APT+=(chromium)
+# the headless-only build: what the harness drives by default (faster, half the memory)
+[ -x /usr/bin/chromium-headless-shell ] || NEED_APT+=(chromium-headless-shell)
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || NEED_APT+=(fonts-noto-color-emoji)
 command -v git >/dev/null 2>&1 || NEED_APT+=(git)
 command -v sqlite3 >/dev/null 2>&1 || true
@@ -36,7 +38,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   .venv/bin/pip install -q -e ".[dev]"
   touch "$STAMP"
 fi
-if [ ! -x /usr/bin/chromium ] && ! ls ~/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then
+if [ ! -x /usr/bin/chromium-headless-shell ] && [ ! -x /usr/bin/chromium ] && ! ls ~/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then
   echo "setup: no Chromium found; trying 'playwright install chromium' (needs internet)"
   .venv/bin/playwright install chromium || echo "setup: no browser: web and mobile suites will be skipped" >&2
 fi
