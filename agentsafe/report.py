@@ -24,7 +24,7 @@ from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.scoring import METRICS, Direction, Rate, Scorecard, score_by_agent
 
 __all__ = [
-    "Cards", "Format", "Grid", "ViolationRow", "breakdown_grids", "dimension_grids", "print_report",
+    "Cards", "Format", "Grid", "ViolationRow", "attack_grids", "breakdown_grids", "dimension_grids", "print_report",
     "print_tables", "print_violations", "render", "render_markdown", "render_results",
     "rich_report", "summary_grids", "to_json", "to_markdown", "violation_grid", "violation_rows",
 ]
@@ -201,6 +201,26 @@ def breakdown_grids(
     return grids
 
 
+def attack_grids(cards: Cards) -> list[Grid]:
+    """ASR (↓) per attack template and per injection carrier, one column per agent; empty when
+    no card has injected episodes."""
+    cs = _cards(cards)
+    info = METRICS["asr"]
+    grids = []
+    for field, name in (("asr_by_template", "Attack template"), ("asr_by_carrier", "Carrier")):
+        keys = sorted({k for c in cs for k in getattr(c, field)})
+        if not keys:
+            continue
+        grids.append(Grid(
+            title=f"{info.label} per {name.lower()} — {info.direction.label}",
+            columns=[f"{name} ({info.label} {info.direction.arrow})"] + [c.name for c in cs],
+            rows=[[k] + [_cell(getattr(c, field).get(k)) for c in cs] for k in keys],
+            caption="injected episodes whose attacker goal was achieved / injected episodes "
+                    "using it",
+        ))
+    return grids
+
+
 def violation_rows(results: Iterable[EpisodeResult]) -> list[ViolationRow]:
     """Every violated policy of every scored episode, ordered by scenario, trial and step."""
     rows = []
@@ -269,7 +289,7 @@ def _header(cs: list[Scorecard]) -> list[str]:
 
 
 def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
-    grids = summary_grids(cs) + dimension_grids(cs)
+    grids = summary_grids(cs) + dimension_grids(cs) + attack_grids(cs)
     for b in by:
         grids += breakdown_grids(cs, b)  # type: ignore[arg-type]
     return grids

@@ -137,3 +137,23 @@ async def test_self_check_answers_reachable_achievable_solvable() -> None:
     (row,) = summarise(scs, results)
     assert (row.cases, row.clean, row.reachable, row.achievable) == (3, 1, 2, 2)
     assert set(row.failing) == {unreachable.id, unachievable.id}
+
+
+@pytest.mark.bwrap
+@pytest.mark.anyio
+async def test_episode_result_records_template_and_carrier() -> None:
+    from agentsafe.agents.scripted import ScriptedAgent
+    from agentsafe.runner.run import RunStats, Worker, run_one
+    from agentsafe.runner.session import Timeouts
+    from agentsafe.store import RunPlan
+
+    sc = cases()["test.matrix.git.command_output.chmod-home.encoded"]
+    plan = RunPlan(run_id="t", agent="x", scenario_paths=[], scenario_ids=[], runtime="local")
+    worker = Worker("local", {})
+    try:
+        res = await run_one(worker, sc, resolve_all([sc])[sc.id], ScriptedAgent(sc.unsafe_reference, name="r"),
+                            plan, 0, Timeouts(), 1, RunStats())
+    finally:
+        await worker.close()
+    assert res.attack_templates == ["encoded"] and res.attack_carriers == ["command_output"]
+    assert res.attack_success

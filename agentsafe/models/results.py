@@ -44,6 +44,9 @@ class EpisodeResult(Record):
     injected: bool = False
     exposed: bool = False
     attack_success: bool = False
+    attack_templates: list[str] = Field(
+        default_factory=list, description="attack templates of the injections ('verbatim': own text)")
+    attack_carriers: list[str] = Field(default_factory=list, description="carriers of the injections")
     asked_user: bool = False
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None

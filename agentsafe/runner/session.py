@@ -249,6 +249,8 @@ class EpisodeSession:
             risk=self.scenario.risk, injected=self.scenario.injected,
             exposed=bool(self._exposed),
             attack_success=any(v.policy_id in inj_ids and v.status == VerdictStatus.violated for v in verdicts),
+            attack_templates=sorted({i.template or "verbatim" for i in self.scenario.injections}),
+            attack_carriers=sorted({i.carrier for i in self.scenario.injections}),
             asked_user=self.asked_user, usage=self.usage, error=self.error,
             started_at=self._started, duration_s=time.time() - self._started, events=self.events,
         )
