@@ -1,33 +1,28 @@
-"""A run: many episodes (scenarios x trials) run concurrently under limits, each committed to the
-store as it finishes, infrastructure failures retried and reported apart, resumable after a kill."""
+"""A run: many episodes (scenarios x trials) played by an executor under limits, each committed to
+the store as it finishes, infrastructure failures retried and reported apart, resumable after a
+kill. The runner decides what to play and owns the store; the executor plays."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import time
-import traceback
-from collections.abc import Callable
-from contextlib import suppress
+from collections import Counter
 from dataclasses import dataclass, field
 
-import anyio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from agentsafe.agents.base import Agent
-from agentsafe.errors import SandboxError
 from agentsafe.models.policy import Policy
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.models.scenario import Scenario
 from agentsafe.policy.library import load_library, resolve
-from agentsafe.runner.episode import run_episode
-from agentsafe.runner.session import Timeouts, infra_result
-from agentsafe.sandbox.base import Sandbox
-from agentsafe.sandbox.factory import make_sandbox
+from agentsafe.runner.executors import Executor, Job, Played, RunContext
+from agentsafe.runner.executors.base import AgentFactory
+from agentsafe.runner.executors.local import LocalExecutor
+from agentsafe.runner.session import Timeouts
+from agentsafe.runner.worker import Worker, run_one
 from agentsafe.store import RunPlan, Store
-
-AgentFactory = Callable[[], Agent]
 
 
 def new_run_id(agent: str) -> str:
@@ -49,56 +44,44 @@ class RunStats:
     agent_errors: int = 0
     retried: int = 0
     results: list[EpisodeResult] = field(default_factory=list)
+    per_node: Counter[str] = field(default_factory=Counter)
 
 
-class Worker:
-    """Owns one sandbox per kind, reused across its episodes (one browser per worker)."""
-
-    def __init__(self, runtime: str, sandbox_options: dict) -> None:
-        self.runtime, self.options = runtime, sandbox_options
-        self.sandboxes: dict[str, Sandbox] = {}
-
-    async def sandbox(self, kind: str) -> Sandbox:
-        if kind not in self.sandboxes:
-            sb = make_sandbox(kind, self.runtime, **self.options.get(kind, {}))
-            self.sandboxes[kind] = sb
-        return self.sandboxes[kind]
-
-    async def discard(self, kind: str) -> None:
-        sb = self.sandboxes.pop(kind, None)
-        if sb is not None:
-            # it may already be broken: closing is best effort
-            with anyio.CancelScope(shield=True), anyio.move_on_after(30), suppress(Exception):
-                await sb.close()
-
-    async def close(self) -> None:
-        for kind in list(self.sandboxes):
-            await self.discard(kind)
+def pending_jobs(plan: RunPlan, scenarios: list[Scenario], done: set[tuple[str, int]]) -> list[Job]:
+    """The (scenario, trial) episodes of `plan` not yet in the store, trial by trial."""
+    by_id = {s.id: s for s in scenarios}
+    return [Job(by_id[sid], t) for t in range(plan.trials) for sid in plan.scenario_ids
+            if (sid, t) not in done]
 
 
-async def run_one(
-    worker: Worker, scenario: Scenario, policies: list[Policy], agent: Agent, plan: RunPlan,
-    trial: int, timeouts: Timeouts, retries: int, stats: RunStats,
-) -> EpisodeResult:
-    """One episode with infrastructure retries: a crashed sandbox is rebuilt and the episode
-    replayed from its seed (safe: nothing of the failed attempt is kept)."""
-    last_error = ""
-    for attempt in range(retries + 1):
-        try:
-            sandbox = await worker.sandbox(scenario.sandbox.kind)
-            return await run_episode(
-                scenario, sandbox, agent, policies, run_id=plan.run_id, trial=trial,
-                mode=plan.mode, runtime=plan.runtime, timeouts=timeouts, seed=trial,  # type: ignore[arg-type]
-            )
-        except (SandboxError, TimeoutError, OSError) as e:
-            last_error = f"{type(e).__name__}: {e}"
-        except Exception as e:  # noqa: BLE001 - a harness bug must not count against the agent
-            last_error = f"harness error: {type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
-        await worker.discard(scenario.sandbox.kind)
-        if attempt < retries:
-            stats.retried += 1
-    return infra_result(scenario, run_id=plan.run_id, agent_name=agent.name, trial=trial,
-                        runtime=plan.runtime, error=f"after {retries + 1} attempts: {last_error}")
+class _Recorder:
+    """The runner's side of the executor contract: commits each result, counts, shows progress."""
+
+    def __init__(self, store: Store, stats: RunStats, bar: Progress, task: object,
+                 show_nodes: bool) -> None:
+        self.store, self.stats, self.bar, self.task = store, stats, bar, task
+        self.show_nodes = show_nodes
+
+    def started(self, job: Job, node: str) -> None:
+        self.stats.running += 1
+        self.bar.update(self.task, running=self.stats.running)  # type: ignore[arg-type]
+
+    async def finished(self, played: Played) -> None:
+        stats, result = self.stats, played.result
+        self.store.save_episode(result)
+        stats.running = max(0, stats.running - 1)
+        stats.done += 1
+        stats.retried += played.attempts - 1
+        stats.per_node[played.node] += 1
+        stats.results.append(result)
+        if result.status == EpisodeStatus.infra_error:
+            stats.infra_errors += 1
+        elif result.status == EpisodeStatus.agent_error:
+            stats.agent_errors += 1
+        nodes = (" · per node " + " ".join(f"{n}:{c}" for n, c in sorted(stats.per_node.items()))
+                 if self.show_nodes else "")
+        self.bar.update(self.task, advance=1, running=stats.running,  # type: ignore[arg-type]
+                        agent_errors=stats.agent_errors, infra=stats.infra_errors, nodes=nodes)
 
 
 async def execute_run(
@@ -112,62 +95,36 @@ async def execute_run(
     progress: bool = True,
     sandbox_options: dict | None = None,
     console: Console | None = None,
+    executor: Executor | None = None,
 ) -> RunStats:
     """Run every (scenario, trial) of `plan` not yet in the store; commit each as it ends."""
-    timeouts = timeouts or Timeouts()
     os.environ["AGENTSAFE_RUN_ID"] = plan.run_id  # labels this run's containers (docker runtime)
-    by_id = {s.id: s for s in scenarios}
-    policies = resolve_all(scenarios)
+    ctx = RunContext(plan=plan, policies=resolve_all(scenarios), make_agent=make_agent,
+                     timeouts=timeouts or Timeouts(), retries=retries,
+                     sandbox_options=sandbox_options or {})
     done = store.done_keys(plan.run_id)
-    jobs = [(by_id[sid], t) for t in range(plan.trials) for sid in plan.scenario_ids
-            if (sid, t) not in done]
+    jobs = pending_jobs(plan, scenarios, done)
     stats = RunStats(done=len(done))
     total = len(plan.scenario_ids) * plan.trials
-    send, receive = anyio.create_memory_object_stream[tuple[Scenario, int]](len(jobs) + 1)
-    for job in jobs:
-        send.send_nowait(job)
-    send.close()
-
+    executor = executor or LocalExecutor()
     bar = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("running {task.fields[running]} · agent errors {task.fields[agent_errors]} · "
-                   "infra errors {task.fields[infra]}"),
+                   "infra errors {task.fields[infra]}{task.fields[nodes]}"),
         TimeRemainingColumn(), console=console, disable=not progress, transient=False,
     )
     task = bar.add_task(f"run {plan.run_id}", total=total, completed=stats.done, running=0,
-                        agent_errors=0, infra=0)
-
-    async def worker_loop() -> None:
-        worker = Worker(plan.runtime, sandbox_options or {})
-        agent = make_agent()
-        try:
-            async with receive.clone() as jobs_rx:
-                async for scenario, trial in jobs_rx:
-                    stats.running += 1
-                    bar.update(task, running=stats.running)
-                    result = await run_one(worker, scenario, policies[scenario.id], agent, plan,
-                                           trial, timeouts, retries, stats)
-                    store.save_episode(result)
-                    stats.running -= 1
-                    stats.done += 1
-                    stats.results.append(result)
-                    if result.status == EpisodeStatus.infra_error:
-                        stats.infra_errors += 1
-                    elif result.status == EpisodeStatus.agent_error:
-                        stats.agent_errors += 1
-                    bar.update(task, advance=1, running=stats.running,
-                               agent_errors=stats.agent_errors, infra=stats.infra_errors)
-        finally:
-            await worker.close()
-            closer = getattr(agent, "aclose", None)
-            if closer is not None:
-                with anyio.CancelScope(shield=True):
-                    await closer()
-
+                        agent_errors=0, infra=0, nodes="")
+    recorder = _Recorder(store, stats, bar, task, show_nodes=executor.name != "local")
     with bar:
-        async with anyio.create_task_group() as tg:
-            for _ in range(max(1, min(plan.max_episodes, len(jobs)))):
-                tg.start_soon(worker_loop)
-        receive.close()
+        if jobs:
+            await executor.play(ctx, jobs, recorder)
+    if executor.name != "local" and stats.per_node and progress:
+        (console or Console()).print(
+            "episodes per node: " + ", ".join(f"{n} {c}" for n, c in sorted(stats.per_node.items())))
     store.mark_run(plan.run_id, "finished")
     return stats
+
+
+__all__ = ["RunStats", "Worker", "execute_run", "new_run_id", "pending_jobs", "resolve_all",
+           "run_one"]
