@@ -166,7 +166,12 @@ async def check_one(worker: Worker, sc: Scenario, policies: list[Policy], plan: 
         return await run_one(worker, sc, policies, ScriptedAgent(calls, name=name), plan, 0,
                              timeouts, 1, stats)
 
-    findings: list[Finding] = []
+    findings: list[Finding] = [
+        Finding(run=label, text=f"the script has {len(calls)} calls but max_steps is "
+                f"{sc.max_steps}: it is cut short")
+        for label, calls, _ in [(REFERENCE, sc.reference, []), *scripts(sc)]
+        if len(calls) > sc.max_steps
+    ]
     steps = runs = 0
     try:
         careful = await play("careful", sc.reference)
