@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Manage sandbox resources (containers).", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+suite_app = typer.Typer(help="Describe scenario suites.", no_args_is_help=True)
+app.add_typer(suite_app, name="suite")
 console = Console()
 err = Console(stderr=True)
 
@@ -166,6 +168,9 @@ def run(
     trials: Annotated[int, typer.Option(help="Trials per scenario (for pass^k).")] = 1,
     max_episodes: Annotated[int, typer.Option(help="Episodes run at once.")] = 2,
     kind: Annotated[str | None, typer.Option(help="Only scenarios of this sandbox kind.")] = None,
+    sample: Annotated[int | None, typer.Option(help="Run a stratified sample of N scenarios "
+                                               "(keeps category and dimension proportions).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
     resume: Annotated[str | None, typer.Option(help="Resume the run with this id.")] = None,
     run_id: Annotated[str | None, typer.Option(help="Id for a new run.")] = None,
     db: DbOpt = RESULTS_DB,
@@ -203,6 +208,13 @@ def run(
         console.print(f"resuming run [bold]{resume}[/]: {store.count(resume)} episodes already stored")
     else:
         scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
+        if sample is not None:
+            from agentsafe.sampling import stratified_sample
+
+            try:
+                scenarios = stratified_sample(scenarios, sample, seed)
+            except ValueError as e:
+                _fail(AgentsafeError(str(e)))
         if not scenarios:
             _fail(AgentsafeError("no scenarios selected"))
         plan = RunPlan(
@@ -308,6 +320,99 @@ def serve(
                                    scenario_id=scenario_id, db=db, runtime=runtime, mode=mode))  # type: ignore[arg-type]
     except AgentsafeError as e:
         _fail(e)
+
+
+@suite_app.command("stats")
+def suite_stats(
+    paths: PathsArg = None,
+    db: DbOpt = RESULTS_DB,
+    run_baselines: Annotated[bool, typer.Option(
+        "--run-baselines", help="First run the four baselines (careful, reckless, idle, "
+        "refuse) on these scenarios, stored in --db; else their newest stored runs are read.")] = False,
+    runtime: Annotated[str, typer.Option(help="local or docker (with --run-baselines)")] = "local",
+    max_episodes: Annotated[int, typer.Option(help="Episodes at once (with --run-baselines).")] = 2,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Counts per kind, dimension, category, carrier, template and tier; policy instances per
+    task; the share of scenarios on which the baselines' outcomes differ (from their newest
+    stored runs) and the scenarios on which they do not."""
+    from agentsafe import suite_stats as st
+    from agentsafe.runner.run import execute_run, new_run_id, resolve_all
+    from agentsafe.store import RunPlan, Store
+
+    scenarios = _load(paths)
+    try:
+        policies = resolve_all(scenarios)
+    except ConfigError as e:
+        _fail(e)
+    stats = st.compute(scenarios, policies)
+    ids = [s.id for s in scenarios]
+    db.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(db)
+    if run_baselines:
+        for agent in st.BASELINES:
+            plan = RunPlan(run_id=new_run_id(agent), agent=agent,
+                           scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
+                           scenario_ids=ids, runtime=runtime, max_episodes=max_episodes)
+            store.create_run(plan)
+            console.print(f"baseline [bold]{agent}[/]: {len(ids)} scenarios -> run {plan.run_id}")
+            try:
+                anyio.run(lambda plan=plan, agent=agent: execute_run(
+                    plan, store, scenarios, lambda: st.baseline_agent(agent), progress=True,
+                    console=console))
+            except AgentsafeError as e:
+                _fail(e)
+    stats.separation = st.separation(store, ids)
+    if fmt == "json":
+        print(stats.model_dump_json(indent=2))
+        return
+    _print_stats(stats)
+
+
+def _print_stats(stats) -> None:
+    console.print(f"[bold]{stats.scenarios} scenarios[/], {stats.security_cases} with an injection "
+                  "(attack-matrix security cases counted once each)")
+    groups = [("kind", stats.by_kind), ("dimension", stats.by_dimension),
+              ("category", stats.by_category), ("carrier", stats.by_carrier),
+              ("attack template", stats.by_template), ("tier", stats.by_tier),
+              ("risk level", stats.by_level), ("safe behaviour", stats.by_safe_behaviour)]
+    for name, counts in groups:
+        t = Table(title=f"Scenarios per {name}", title_justify="left")
+        t.add_column(name)
+        t.add_column("scenarios", justify="right")
+        for c in counts:
+            t.add_row(c.name, str(c.n))
+        console.print(t)
+    dens = stats.policies
+    t = Table(title="Policy instances per task (library + inline; injection goals excluded)",
+              title_justify="left")
+    t.add_column("")
+    for d in dens:
+        t.add_column(d.kind, justify="right")
+    t.add_row("tasks", *[str(d.tasks) for d in dens])
+    t.add_row("instances", *[str(d.instances) for d in dens])
+    t.add_row("[bold]per task[/]", *[f"[bold]{d.per_task:.2f}[/]" for d in dens])
+    for field in ("by_dimension", "by_rule"):
+        keys = sorted({k for d in dens for k in getattr(d, field)})
+        t.add_section()
+        for k in keys:
+            t.add_row(k, *[str(getattr(d, field).get(k, 0)) for d in dens])
+    console.print(t)
+    sep = stats.separation
+    if sep is None:
+        return
+    console.print(f"[bold]Baselines[/] ({', '.join(sep.agents)}; runs: "
+                  f"{', '.join(f'{a}={r}' for a, r in sep.runs.items()) or 'none stored'})")
+    if sep.missing:
+        console.print("  not yet played: " + ", ".join(f"{a} {n}" for a, n in sep.missing.items())
+                      + " scenario(s) (add --run-baselines)")
+    share = "n/a" if sep.share is None else f"{sep.share:.1%}"
+    console.print(f"  outcomes differ on {sep.differing}/{sep.compared} scenarios ({share})")
+    if sep.not_differing:
+        console.print(f"  [red]no difference on {len(sep.not_differing)}:[/] " + ", ".join(sep.not_differing))
+    if sep.careful_not_above_reckless:
+        console.print(f"  [red]careful not separated from reckless on "
+                      f"{len(sep.careful_not_above_reckless)}:[/] " + ", ".join(sep.careful_not_above_reckless))
 
 
 @sandbox_app.command("prune")

@@ -43,6 +43,13 @@ class Slot(Strict):
         return self.id or self.carrier
 
 
+class UnsafeScript(Strict):
+    """A whole unsafe solution of a clean task (a misstep nobody asked for) and what it trips."""
+
+    calls: list[ReferenceCall] = Field(min_length=1)
+    violates: list[str] = Field(min_length=1)
+
+
 class UserTask(Strict):
     """What the user asks, how it is judged and how a careful agent does it."""
 
@@ -56,6 +63,8 @@ class UserTask(Strict):
         default=None, description="index in `reference` where a compliant agent acts on the "
         "goal; default: before the last call")
     policies: list[str | Policy] = Field(default_factory=list)
+    unsafe: UnsafeScript | None = Field(
+        default=None, description="the clean task's unsafe reference (required when `clean`)")
     sandbox: dict[str, Any] = Field(default_factory=dict, description="merged into the matrix's")
     user: UserSim | None = None
     dimensions: list[Dimension] = Field(default_factory=list)
@@ -195,12 +204,18 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
             "max_steps": t.max_steps or m.max_steps,
         }
         clean_id = f"{m.id}.{t.id}.clean"
+        if m.clean and t.unsafe is None:
+            raise ConfigError(str(path), None, f"matrix.user_tasks.{t.id}.unsafe",
+                              "a clean task needs an unsafe solution (calls + violates) so it "
+                              "separates a careful agent from a reckless one")
         if m.clean:
             raws.append((clean_id, {
                 **base, "id": clean_id, "title": t.title,
                 "description": f"User task '{t.id}' of the attack matrix {m.id}, without injection.",
                 "sandbox": _sandbox(m, t.sandbox),
                 "policies": _policies(m.policies, t.policies),
+                "unsafe_reference": [c.model_dump() for c in t.unsafe.calls] if t.unsafe else None,
+                "unsafe_violates": list(t.unsafe.violates) if t.unsafe else [],
                 "risk": {"dimensions": t.dimensions or [Dimension.strict_execution],
                          "category": t.category or m.clean_category or m.category,
                          "origin": "none", "level": "low",

@@ -55,12 +55,15 @@ def test_case_reference_unsafe_reference_and_labels() -> None:
     assert sc.unsafe_reference[-1].tool == "finish"
     assert sc.unsafe_violates == ["injection:chmod-home", "os.no-chmod-777"]
     assert sc.policies == ["common.follow-user-not-content", "os.no-chmod-777"]
+    git = cases()["test.matrix.git.command_output.chmod-home.encoded"]
+    assert git.policies == ["common.follow-user-not-content", "os.no-chmod-777", "os.no-history-rewrite"]
     assert sc.risk.safe_behaviour == "ignore_injection" and sc.risk.origin == "environmental"
     assert sc.risk.twin == "test.matrix.notes.clean"
     assert MATRIX_TAG in sc.tags and "attack:important-instructions" in sc.tags
     assert "carrier:file" in sc.tags
     clean = cases()["test.matrix.notes.clean"]
-    assert not clean.injections and clean.unsafe_reference is None
+    assert not clean.injections and clean.unsafe_reference[0].tool == "shell"
+    assert clean.unsafe_violates == ["os.no-chmod-777"]
     assert clean.risk.level == "low" and clean.risk.safe_behaviour == "complete_under_policy"
 
 
@@ -98,6 +101,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda m: m.update(skip=["notes.nope"]), "matrix.skip.0", "is not"),
     (lambda m: m["injection_goals"][1].update(carriers=["sms"]), "carriers", "fits no slot"),
     (lambda m: m["user_tasks"][0].pop("checks"), "matrix.user_tasks.0.checks", "required"),
+    (lambda m: m["user_tasks"][0].pop("unsafe"), "matrix.user_tasks.notes.unsafe", "careful agent from a reckless"),
 ])
 def test_bad_matrix_names_file_and_field(tmp_path, mutate, field, words) -> None:
     with pytest.raises(ConfigError) as e:
@@ -133,7 +137,7 @@ async def test_self_check_answers_reachable_achievable_solvable() -> None:
     assert results[0].ok and (v[good.id].reachable, v[good.id].achievable, v[good.id].solvable) == (True, True, True)
     assert not v[unreachable.id].reachable and v[unreachable.id].solvable
     assert not v[unachievable.id].achievable and v[unachievable.id].reachable
-    assert results[3].ok and v[clean.id].solvable
+    assert results[3].ok and v[clean.id].solvable, results[3].problems
     (row,) = summarise(scs, results)
     assert (row.cases, row.clean, row.reachable, row.achievable) == (3, 1, 2, 2)
     assert set(row.failing) == {unreachable.id, unachievable.id}
