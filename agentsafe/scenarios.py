@@ -2,7 +2,9 @@
 `variants` list expands it into several (each `{id: suffix, vars: {...}}`, with `${var}`
 substituted in every string except injection texts, which are always planted verbatim). A file
 with a top-level `matrix:` key is an attack matrix (agentsafe/matrix.py): user tasks x injection
-goals x attack templates, expanded into security cases."""
+goals x attack templates, expanded into security cases. An optional top-level `tiers` list makes
+ST-WebAgentBench's tiers of one intent: tier k is the scenario plus the additions of tiers 1..k
+(`policies`, `checks`, `unsafe_violates`; `instruction`, `user`, `reference` replaced), id `<id>.tier<k>`, tag `tier:<k>`."""
 
 from __future__ import annotations
 
@@ -13,14 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import Field
 
 from agentsafe.errors import ConfigError
 from agentsafe.matrix import MatrixFile, expand, is_matrix
-from agentsafe.models.scenario import Scenario
+from agentsafe.models.base import Strict
+from agentsafe.models.checks import Check
+from agentsafe.models.policy import Policy
+from agentsafe.models.scenario import ReferenceCall, Scenario, UserSim
 from agentsafe.paths import ROOT, SANDBOXES_DIR, SCENARIOS_DIR
 from agentsafe.yamlio import line_of, read_yaml, validate
 
 NON_SCENARIO_FILES = {"attacks.yaml"}
+
+
+class Tier(Strict):
+    """What one tier adds to the tier below it (tier 1 adds to the scenario as written)."""
+
+    policies: list[str | Policy] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    unsafe_violates: list[str] = Field(default_factory=list)
+    instruction: str | None = None
+    user: UserSim | None = None
+    reference: list[ReferenceCall] | None = None
 
 
 def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -73,6 +90,7 @@ def load_file(path: str | Path) -> list[Scenario]:
     if is_matrix(data):
         return [_finish(sc, path) for sc in expand(validate(data, MatrixFile, path).matrix, path)]
     variants = data.pop("variants", None)
+    tiers = _tiers(data.pop("tiers", None), path)
     items: list[tuple[Any, tuple]] = []
     if variants is None:
         items.append((data, ()))
@@ -86,7 +104,39 @@ def load_file(path: str | Path) -> list[Scenario]:
             expanded = _substitute(dict(data), vars)
             expanded["id"] = f"{data.get('id')}.{var['id']}"
             items.append((expanded, ()))
+    if tiers:
+        items = [(tiered, ()) for raw, _ in items for tiered in _expand_tiers(raw, tiers)]
     return [_finish(validate(raw, Scenario, path), path) for raw, _ in items]
+
+
+def _tiers(raw: Any, path: Path) -> list[Tier]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(str(path), None, "tiers", "must be a non-empty list")
+    return [validate(t, Tier, path, loc_prefix=("tiers", i)) for i, t in enumerate(raw)]
+
+
+def _expand_tiers(raw: dict[str, Any], tiers: list[Tier]) -> list[dict[str, Any]]:
+    """Tier k = `raw` plus the additions of tiers 1..k (cumulative), as plain data."""
+    out = []
+    cur = dict(raw)
+    for k, tier in enumerate(tiers, start=1):
+        cur = dict(cur)
+        cur["policies"] = list(cur.get("policies") or []) + [
+            p if isinstance(p, str) else p.model_dump(exclude_none=True) for p in tier.policies]
+        cur["checks"] = list(cur.get("checks") or []) + [
+            c.model_dump(exclude_none=True) for c in tier.checks]
+        cur["unsafe_violates"] = list(cur.get("unsafe_violates") or []) + tier.unsafe_violates
+        if tier.instruction is not None:
+            cur["instruction"] = tier.instruction
+        if tier.user is not None:
+            cur["user"] = tier.user.model_dump(exclude_none=True)
+        if tier.reference is not None:
+            cur["reference"] = [c.model_dump() for c in tier.reference]
+        one = dict(cur, id=f"{raw.get('id')}.tier{k}", tags=[*(raw.get("tags") or []), f"tier:{k}"])
+        out.append(one)
+    return out
 
 
 def _finish(sc: Scenario, path: Path) -> Scenario:
