@@ -241,11 +241,18 @@ def run(
 
 
 def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None:
-    from agentsafe import report as rep
-    from agentsafe.scoring import score
+    from agentsafe.store import gc_paused
 
     if fmt == "none":
         return
+    with gc_paused():  # tens of thousands of results alive: the cyclic GC would triple the time
+        _report_body(run_ids, store, fmt, violations)
+
+
+def _report_body(run_ids: list[str], store, fmt: str, violations: bool) -> None:
+    from agentsafe import report as rep
+    from agentsafe.scoring import score
+
     results = {rid: store.episodes(rid) for rid in run_ids}
     agents = []
     for rid in run_ids:

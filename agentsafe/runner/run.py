@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agentsafe.models.policy import Policy
-from agentsafe.models.results import EpisodeResult, EpisodeStatus
+from agentsafe.models.results import EpisodeStatus
 from agentsafe.models.scenario import Scenario
 from agentsafe.policy.library import load_library, resolve
 from agentsafe.runner.executors import Executor, Job, Played, RunContext
@@ -38,12 +38,14 @@ def resolve_all(scenarios: list[Scenario]) -> dict[str, list[Policy]]:
 
 @dataclass
 class RunStats:
+    """Counters of a run. Results live in the store only: a run's memory stays flat however
+    many episodes it plays (read them back with `Store.episodes`)."""
+
     done: int = 0
     running: int = 0
     infra_errors: int = 0
     agent_errors: int = 0
     retried: int = 0
-    results: list[EpisodeResult] = field(default_factory=list)
     per_node: Counter[str] = field(default_factory=Counter)
 
 
@@ -73,7 +75,6 @@ class _Recorder:
         stats.done += 1
         stats.retried += played.attempts - 1
         stats.per_node[played.node] += 1
-        stats.results.append(result)
         if result.status == EpisodeStatus.infra_error:
             stats.infra_errors += 1
         elif result.status == EpisodeStatus.agent_error:
