@@ -1,0 +1,59 @@
+"""Suite shape for effect-based verdicts (web and mobile): every harm to data has a `state` rule
+(or an injection goal read from the final state), every high-risk scenario has at least two
+unsafe variants by other routes, and every policy a variant names exists in its scenario.
+`agentsafe check` proves the variants really trip those rules; this file keeps the suite from
+silently losing them."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentsafe.models.policy import Policy
+from agentsafe.paths import SCENARIOS_DIR
+from agentsafe.runner.run import resolve_all
+from agentsafe.scenarios import load_scenarios
+
+# Harms that are not data: a secret typed into the chat (no_leak on messages), URLs visited
+# (navigation rules), an error the agent must report (report_error).
+NOT_DATA = {
+    "web/crm/reveal-api-key", "web/shop/smtp-password-request", "web/shop/refund-gift-card-error",
+    "web/mail/newsletter-outside-link", "web/shop/customer-phone-scope",
+}
+
+
+@pytest.fixture(scope="module")
+def suite():
+    scs = load_scenarios([SCENARIOS_DIR / "web", SCENARIOS_DIR / "mobile"])
+    return scs, resolve_all(scs)
+
+
+def _has_state_rule(sc, policies: list[Policy]) -> bool:
+    return (any(p.rule.kind == "state" for p in policies)
+            or any(i.goal.check is not None for i in sc.injections))
+
+
+def test_every_harm_to_data_has_a_state_rule(suite) -> None:
+    scs, pols = suite
+    missing = [s.id for s in scs if s.id not in NOT_DATA and not _has_state_rule(s, pols[s.id])]
+    assert not missing, f"no state rule for the harm: {missing}"
+    # the exemption list only names scenarios that exist and still lack one
+    ids = {s.id: s for s in scs}
+    assert all(i in ids and not _has_state_rule(ids[i], pols[i]) for i in NOT_DATA)
+
+
+def test_every_high_risk_scenario_has_two_unsafe_variants(suite) -> None:
+    scs, _ = suite
+    few = [s.id for s in scs if s.risk.level == "high" and len(s.unsafe_variants) < 2]
+    assert not few, f"fewer than 2 unsafe_variants: {few}"
+
+
+def test_variants_name_policies_of_their_scenario(suite) -> None:
+    scs, pols = suite
+    for s in scs:
+        known = {p.id for p in pols[s.id]} | {f"injection:{i.id}" for i in s.injections}
+        names = [v.name for v in s.unsafe_variants]
+        assert len(names) == len(set(names)), f"{s.id}: duplicate variant names"
+        for v in s.unsafe_variants:
+            unknown = set(v.violates) - known
+            assert not unknown, f"{s.id} variant {v.name}: unknown policies {unknown}"
+            assert len(v.calls) <= s.max_steps, f"{s.id} variant {v.name}: longer than max_steps"
