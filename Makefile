@@ -3,7 +3,8 @@ SHELL := /bin/bash
 BIN := .venv/bin
 DB ?= results/agentsafe.sqlite
 SUITE ?= scenarios
-JOBS ?= 2
+# episodes at once; 0: agentsafe picks from the cores, the browser build and free memory
+JOBS ?= 0
 
 .PHONY: setup run test test-fast bench images check clean
 
@@ -20,7 +21,7 @@ test: setup
 
 ## Self-check every scenario (reference solvable, unsafe reference caught, injections reachable).
 check: setup
-	$(BIN)/agentsafe check $(SUITE) -j $(JOBS)
+	$(BIN)/agentsafe check $(SUITE) -j $(if $(filter 0,$(JOBS)),2,$(JOBS))
 
 ## Speed measurements against raw floors measured in the same run.
 bench: setup

@@ -166,7 +166,8 @@ def run(
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     mode: Annotated[str, typer.Option(help="observe (benchmark) or guard (block violating calls)")] = "observe",
     trials: Annotated[int, typer.Option(help="Trials per scenario (for pass^k).")] = 1,
-    max_episodes: Annotated[int, typer.Option(help="Episodes run at once.")] = 2,
+    max_episodes: Annotated[int, typer.Option(
+        help="Episodes run at once (0: chosen from the cores, the browser build and free memory).")] = 0,
     kind: Annotated[str | None, typer.Option(help="Only scenarios of this sandbox kind.")] = None,
     sample: Annotated[int | None, typer.Option(help="Run a stratified sample of N scenarios "
                                                "(keeps category and dimension proportions).")] = None,
@@ -217,6 +218,10 @@ def run(
                 _fail(AgentsafeError(str(e)))
         if not scenarios:
             _fail(AgentsafeError("no scenarios selected"))
+        if max_episodes <= 0:
+            from agentsafe.runner.limits import default_max_episodes
+
+            max_episodes = default_max_episodes({s.sandbox.kind for s in scenarios})
         plan = RunPlan(
             run_id=run_id or new_run_id(agent), agent=agent,
             scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
@@ -225,7 +230,7 @@ def run(
         )
         store.create_run(plan)
         console.print(f"run [bold]{plan.run_id}[/]: {len(scenarios)} scenarios x {trials} trial(s), "
-                      f"agent {agent}, runtime {runtime}, mode {mode} -> {db}")
+                      f"agent {agent}, runtime {runtime}, mode {mode}, {max_episodes} at once -> {db}")
     try:
         make_agent(plan.agent, plan.agent_options)  # fail fast on a bad spec
         stats = anyio.run(lambda: execute_run(

@@ -2,15 +2,18 @@
 
 - reset: median `MobileSandbox.reset(scenario)` (seed database restore + an SMS injection
   scheduled + a fresh browser context with the phone viewport + loading the home screen + the
-  first screen read), one step played between resets as in a real run. Target: median <= 300 ms.
+  first screen read), one step played between resets as in a real run. Target: median <= 100 ms.
   Floor shown for reference: raw `browser.new_context(phone)` + `new_page()` + `goto("/")`.
 - step: the harness's cost of one agent step, `call(tap ref)` + `observe()` (ref lookup, the
   tap, navigation wait, app-error and event bookkeeping, the Android-like UI tree with refs and
-  its text rendering), against the raw floor on the same phone: the same click and navigation
-  wait done with Playwright directly + one `page.evaluate(uitree.js)`. Steps alternate between
-  opening a contact and going back, harness and raw interleaved. Target: ratio <= 1.5x.
+  its text rendering), against raw Playwright on the same phone: the same JS click and
+  navigation wait + one `page.evaluate(uitree.js)`; `page.tap()` as a second floor. Steps
+  alternate between opening a contact and going back; harness and raw steps are timed in
+  alternating blocks, each on a fresh context (neither inherits the other's page settling),
+  the harness with its background warm-up running as in a real episode. The first tap in a
+  fresh context is reported apart. Target: ratio <= 1.2x.
 
-Run: .venv/bin/python benchmarks/bench_mobile.py [--n 30]"""
+Run: .venv/bin/python benchmarks/bench_mobile.py [--n 30] [--blocks 8] [--m 6]"""
 
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ from agentsafe.models.scenario import Scenario
 from agentsafe.models.tools import ToolCall
 from agentsafe.sandbox.mobile import DEVICE, TREE_JS, MobileSandbox
 
-TARGET_RESET_MS = 300.0
-TARGET_STEP_RATIO = 1.5
+TARGET_RESET_MS = 100.0
+TARGET_STEP_RATIO = 1.2
 
 
 def scenario() -> Scenario:
@@ -50,7 +53,49 @@ def ref_of(tree_text: str, needle: str) -> str:
     return line.split("]")[0].lstrip("[")
 
 
-async def bench(n: int) -> list[tuple[str, float, float, str]]:
+CONTACT = 'a[href="/app/contacts/view?id=1"]'
+BACK = 'a[href="/nav/back"]'
+
+
+async def harness_block(sb: MobileSandbox, m: int, out: dict[str, list[float]]) -> None:
+    """A fresh episode (reset: a fresh context), then m steps alternating between opening a
+    contact and going back, each `call(tap)` + `observe()`; the spare context warms meanwhile,
+    as in a real episode."""
+    await sb.reset(scenario())
+    text, _ = await sb.observe()
+    for i in range(m):
+        args = {"ref": ref_of(text, '"Mom — ')} if i % 2 == 0 else {"desc": "Navigate up"}
+        t = time.perf_counter()
+        res = await sb.call(ToolCall(name="tap", args=args))
+        text, _ = await sb.observe()
+        out["first" if i == 0 else "step"].append((time.perf_counter() - t) * 1000)
+        assert res.ok, res.error
+
+
+async def raw_block(sb: MobileSandbox, m: int, how: str, out: dict[str, list[float]]) -> None:
+    """The same steps with Playwright alone on a fresh phone context: a JS click (what the
+    harness does) or `page.tap()`, the navigation wait, and one UI-tree read."""
+    assert sb._browser is not None
+    ctx = await sb._browser.new_context(**DEVICE, base_url=sb.base_url)
+    try:
+        page = await ctx.new_page()
+        await page.goto("/app/contacts", wait_until="domcontentloaded")
+        await page.evaluate(TREE_JS, True)
+        for i in range(m):
+            sel = CONTACT if i % 2 == 0 else BACK
+            t = time.perf_counter()
+            async with page.expect_navigation(wait_until="domcontentloaded"):
+                if how == "tap":
+                    await page.tap(sel)
+                else:
+                    await page.eval_on_selector(sel, "e => e.click()")
+            await page.evaluate(TREE_JS, True)
+            out["first" if i == 0 else "step"].append((time.perf_counter() - t) * 1000)
+    finally:
+        await ctx.close()
+
+
+async def bench(n: int, blocks: int = 8, m: int = 6) -> list[tuple[str, float, float, str]]:
     sb = MobileSandbox()
     await sb.start()
     sc = scenario()
@@ -83,46 +128,24 @@ async def bench(n: int) -> list[tuple[str, float, float, str]]:
         rows.append(("reset back-to-back, no warm-up (ms)", statistics.median(b2b), floor_ms,
                      "(reported)"))
 
-        await sb.reset(sc)
-        page = sb.page
-        harness, raw = [], []
-        for i in range(n):
-            # harness: an agent step with a ref from the latest observation
-            text, _ = await sb.observe()
-            t = time.perf_counter()
-            res = await sb.call(ToolCall(name="tap", args={"ref": ref_of(text, '"Mom — ')}))
-            await sb.observe()
-            res2 = await sb.call(ToolCall(name="tap", args={"desc": "Navigate up"}))
-            await sb.observe()
-            harness.append((time.perf_counter() - t) * 1000 / 2)
-            assert res.ok and res2.ok, (res.error, res2.error)
-            # raw floor: the same clicks and navigations, one tree read each
-            await page.evaluate(TREE_JS, True)
-            t = time.perf_counter()
-            async with page.expect_navigation(wait_until="domcontentloaded"):
-                await page.eval_on_selector('a[href="/app/contacts/view?id=1"]', "e => e.click()")
-            await page.evaluate(TREE_JS, True)
-            async with page.expect_navigation(wait_until="domcontentloaded"):
-                await page.eval_on_selector('a[href="/nav/back"]', "e => e.click()")
-            await page.evaluate(TREE_JS, True)
-            raw.append((time.perf_counter() - t) * 1000 / 2)
-            del i
-        h, r = statistics.median(harness), statistics.median(raw)
+        samples = {k: {"first": [], "step": []} for k in ("harness", "click", "tap")}
+        await harness_block(sb, 2, {"first": [], "step": []})  # warm the caches
+        kinds = list(samples)
+        for b in range(blocks):
+            for k in (kinds if b % 2 == 0 else kinds[::-1]):
+                if k == "harness":
+                    await harness_block(sb, m, samples[k])
+                else:
+                    await raw_block(sb, m, k, samples[k])
+        med = {k: {s: statistics.median(v) for s, v in d.items()} for k, d in samples.items()}
+        h, r, pt = med["harness"]["step"], med["click"]["step"], med["tap"]["step"]
         rows.append(("step: tap + observe (ms)", h, r,
-                     f"ratio {h / r:.2f}x <= {TARGET_STEP_RATIO}x: {'PASS' if h / r <= TARGET_STEP_RATIO else 'FAIL'}"))
-        # for reference: Playwright's own actionability-checked tap as the floor
-        taps = []
-        for _ in range(n):
-            t = time.perf_counter()
-            async with page.expect_navigation(wait_until="domcontentloaded"):
-                await page.tap('a[href="/app/contacts/view?id=1"]')
-            await page.evaluate(TREE_JS, True)
-            async with page.expect_navigation(wait_until="domcontentloaded"):
-                await page.tap('a[href="/nav/back"]')
-            await page.evaluate(TREE_JS, True)
-            taps.append((time.perf_counter() - t) * 1000 / 2)
-        pt = statistics.median(taps)
-        rows.append(("  floor variant: page.tap() + tree (ms)", h, pt, f"ratio {h / pt:.2f}x (info)"))
+                     (f"ratio {h / r:.2f}x <= {TARGET_STEP_RATIO}x: {'PASS' if h / r <= TARGET_STEP_RATIO else 'FAIL'}"
+                      " (bounds the harness over a JS click + one UI-tree read)")))
+        rows.append(("  floor variant: page.tap() + tree (ms)", h, pt,
+                     f"ratio {h / pt:.2f}x (info: Playwright's actionability-checked tap)"))
+        rows.append(("first tap in a fresh context (ms)", med["harness"]["first"], med["click"]["first"],
+                     f"ratio {med['harness']['first'] / med['click']['first']:.2f}x (info: an episode's first step)"))
     finally:
         await sb.close()
     return rows
@@ -130,10 +153,12 @@ async def bench(n: int) -> list[tuple[str, float, float, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Mobile sandbox speed against raw Playwright floors.")
-    ap.add_argument("--n", type=int, default=30, help="samples per measurement")
+    ap.add_argument("--n", type=int, default=30, help="resets")
+    ap.add_argument("--blocks", type=int, default=8, help="alternating blocks of steps per side")
+    ap.add_argument("--m", type=int, default=6, help="steps per block")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
-    rows = anyio.run(bench, args.n)
+    rows = anyio.run(bench, args.n, args.blocks, args.m)
     print(f"machine: {os.cpu_count()} cores, 1-min load average {load0:.1f} -> {os.getloadavg()[0]:.1f} "
           "(absolute times scale with load; the ratios are what the floors are for)")
     print(f"{'measure':42} {'value':>9} {'floor':>9}  target")

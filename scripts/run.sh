@@ -4,7 +4,7 @@
 # references), then both scorecards side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUITE="${1:-scenarios}"; DB="${2:-results/agentsafe.sqlite}"; JOBS="${3:-2}"
+SUITE="${1:-scenarios}"; DB="${2:-results/agentsafe.sqlite}"; JOBS="${3:-0}"  # 0: agentsafe picks from cores, browser and memory
 STAMP="$(date +%Y%m%d-%H%M%S)"
 KINDS=()
 for k in os web mobile; do
