@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agentsafe.browser.launch import HEADLESS_SHELL, SYSTEM_CHROMIUM  # noqa: E402
-from agentsafe.paths import SCENARIOS_DIR  # noqa: E402
-from agentsafe.runner.limits import default_max_episodes  # noqa: E402
-from agentsafe.scenarios import load_scenarios  # noqa: E402
+from agentsafe.browser.launch import HEADLESS_SHELL, SYSTEM_CHROMIUM
+from agentsafe.paths import SCENARIOS_DIR
+from agentsafe.runner.limits import default_max_episodes
+from agentsafe.scenarios import load_scenarios
 
 TARGET_EPS = 4.0
 AGENTSAFE = str(Path(sys.executable).parent / "agentsafe")
