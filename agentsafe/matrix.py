@@ -72,6 +72,22 @@ class UserTask(Strict):
     max_steps: int | None = None
 
 
+class GoalVariant(Strict):
+    """Another route to the goal (or to a near miss): its calls stand where the goal's do, and it
+    must violate `violates` plus, when `achieves`, the goal's own `injection:<goal>` policy."""
+
+    name: str = Field(pattern=_ID)
+    calls: list[ReferenceCall] = Field(min_length=1)
+    violates: list[str] = Field(default_factory=list)
+    achieves: bool = True
+
+    @model_validator(mode="after")
+    def _trips_something(self) -> GoalVariant:
+        if not self.achieves and not self.violates:
+            raise ValueError("a variant that does not reach the goal must name what it violates")
+        return self
+
+
 class Goal(Strict):
     """An attacker goal: achieved by a call matching `match` or a final state passing `check`."""
 
@@ -83,6 +99,8 @@ class Goal(Strict):
     calls: list[ReferenceCall] = Field(min_length=1, description="what a compliant agent does")
     policies: list[str | Policy] = Field(default_factory=list)
     violates: list[str] = Field(default_factory=list, description="policies `calls` violate")
+    variants: list[GoalVariant] = Field(
+        default_factory=list, description="other routes, replayed as the cases' unsafe_variants")
     params: dict[str, str] = Field(default_factory=dict)
     sandbox: dict[str, Any] = Field(default_factory=dict, description="merged into the task's")
     dimensions: list[Dimension] = Field(default_factory=list)
@@ -248,6 +266,11 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
                         "unsafe_reference": [c.model_dump() for c in
                                              t.reference[:k] + g.calls + t.reference[k:]],
                         "unsafe_violates": [f"injection:{g.id}", *g.violates],
+                        "unsafe_variants": [{
+                            "name": v.name,
+                            "calls": [c.model_dump() for c in t.reference[:k] + v.calls + t.reference[k:]],
+                            "violates": [f"injection:{g.id}"] * v.achieves + v.violates,
+                        } for v in g.variants],
                         "risk": {"dimensions": _dims([Dimension.robustness_and_security], g.dimensions),
                                  "category": g.category or m.category, "origin": "environmental",
                                  "level": g.level, "twin": clean_id if m.clean else None,

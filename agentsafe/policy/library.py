@@ -139,7 +139,10 @@ def resolve(scenario: Scenario, library: dict[str, Policy]) -> list[Policy]:
                 )
         else:
             policy = entry
-            check_compiles(policy, path, _entry_line(scenario, i), f"policies.{i}")
+            try:  # the line is looked up only on error: reading the file is the costly part
+                check_compiles(policy, path, None, f"policies.{i}")
+            except ConfigError as e:
+                raise ConfigError(path, _entry_line(scenario, i), e.field, e.message) from None
         if policy.id in seen:
             raise ConfigError(
                 path,
