@@ -229,6 +229,7 @@ def run(
             max_episodes=max_episodes, agent_options=options,
         )
         store.create_run(plan)
+        _record_manifest(store, plan, scenarios)
         console.print(f"run [bold]{plan.run_id}[/]: {len(scenarios)} scenarios x {trials} trial(s), "
                       f"agent {agent}, runtime {runtime}, mode {mode}, {max_episodes} at once -> {db}")
     try:
@@ -286,13 +287,36 @@ def _report_body(run_ids: list[str], store, fmt: str, violations: bool) -> None:
 def report(
     runs: Annotated[list[str], typer.Argument(help="Run ids (several are shown side by side).")],
     db: DbOpt = RESULTS_DB,
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, markdown, json or html")] = "table",
     violations: Annotated[bool, typer.Option("--violations", help="List every violation.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File for --format html.")] = None,
 ) -> None:
-    """Score stored runs: CR, CuP, Risk Ratio per dimension, attack and harm metrics."""
+    """Score stored runs: CR, CuP, Risk Ratio per dimension, attack and harm metrics
+    (`--format html -o report.html`: one offline file with plots and a trajectory viewer)."""
+    from agentsafe.manifest import mixed_manifest_note
     from agentsafe.store import Store
 
-    _print_report(runs, Store(db), fmt, violations)
+    store = Store(db)
+    for rid in runs:
+        if store.plan(rid) is None:
+            _fail(AgentsafeError(f"no run '{rid}' in {db}"))
+    note = mixed_manifest_note({rid: store.manifest_hash(rid) for rid in runs})
+    if fmt == "html":
+        from agentsafe.reports.html import write_html_report
+
+        out = output or Path("report.html")
+        try:
+            write_html_report(store, runs, out)
+        except AgentsafeError as e:
+            _fail(e)
+        err.print(f"wrote [bold]{out}[/] (open it in a browser; it works offline)")
+    else:
+        _print_report(runs, store, fmt, violations)
+    for rid in runs:
+        m = store.manifest(rid)
+        err.print(f"run {rid}: suite {m.short if m else 'manifest not recorded'}")
+    if note:
+        err.print(f"[bold yellow]warning:[/] {note}")
 
 
 @app.command()
@@ -367,6 +391,7 @@ def suite_stats(
                            scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
                            scenario_ids=ids, runtime=runtime, max_episodes=max_episodes)
             store.create_run(plan)
+            _record_manifest(store, plan, scenarios)
             console.print(f"baseline [bold]{agent}[/]: {len(ids)} scenarios -> run {plan.run_id}")
             try:
                 anyio.run(lambda plan=plan, agent=agent: execute_run(
@@ -425,6 +450,31 @@ def _print_stats(stats) -> None:
     if sep.careful_not_above_reckless:
         console.print(f"  [red]careful not separated from reckless on "
                       f"{len(sep.careful_not_above_reckless)}:[/] " + ", ".join(sep.careful_not_above_reckless))
+
+
+def _record_manifest(store, plan, scenarios) -> None:
+    """Store the suite manifest (content hashes) the run is made from."""
+    from agentsafe.manifest import build_manifest
+
+    store.set_manifest(plan.run_id, build_manifest(plan.scenario_paths, scenarios=scenarios))
+
+
+@suite_app.command("manifest")
+def suite_manifest(
+    paths: PathsArg = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here.")] = None,
+) -> None:
+    """The suite's name, version and a content hash of every scenario, policy, tool spec, seed
+    and app; runs record its hash, `verify` compares bundles against it."""
+    from agentsafe.manifest import build_manifest
+
+    m = build_manifest(paths or [SCENARIOS_DIR], scenarios=_load(paths))
+    text = m.model_dump_json(indent=2)
+    if output:
+        output.write_text(text)
+        err.print(f"suite {m.short}: {len(m.files)} files, {len(m.scenarios)} scenarios -> {output}")
+    else:
+        print(text)
 
 
 @sandbox_app.command("prune")

@@ -4,6 +4,7 @@ event log beside it. Re-saving an episode replaces it, so a resumed run never du
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import sqlite3
 import threading
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
+from agentsafe.manifest import SuiteManifest
 from agentsafe.models.base import Record
 from agentsafe.models.events import Event
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
@@ -49,7 +51,19 @@ CREATE TABLE IF NOT EXISTS events (
     event TEXT NOT NULL,
     PRIMARY KEY (run_id, scenario_id, trial, seq)
 );
+CREATE TABLE IF NOT EXISTS manifests (
+    hash TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    sha256 TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    data BLOB NOT NULL
+);
 """
+
+# Additive migrations for stores made by older versions: (table, column, declaration).
+MIGRATIONS = [("runs", "manifest", "TEXT")]
 
 
 class RunPlan(Record):
@@ -101,6 +115,14 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns newer versions need to an older store (never drops anything)."""
+        for table, column, decl in MIGRATIONS:
+            cols = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in cols:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self._conn.close()
@@ -134,6 +156,35 @@ class Store:
                 "UPDATE runs SET status = ?, finished = ? WHERE id = ?",
                 (status, time.time() if status != "running" else None, run_id),
             )
+
+    def set_manifest(self, run_id: str, manifest: SuiteManifest) -> None:
+        """Record the suite manifest a run was made from (kept once per distinct hash)."""
+        with self._tx() as c:
+            c.execute("INSERT OR IGNORE INTO manifests VALUES (?, ?)",
+                      (manifest.hash, manifest.model_dump_json()))
+            c.execute("UPDATE runs SET manifest = ? WHERE id = ?", (manifest.hash, run_id))
+
+    def manifest_hash(self, run_id: str) -> str | None:
+        row = self._conn.execute("SELECT manifest FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
+    def manifest(self, run_id: str) -> SuiteManifest | None:
+        row = self._conn.execute(
+            "SELECT m.body FROM runs r JOIN manifests m ON m.hash = r.manifest WHERE r.id = ?",
+            (run_id,)).fetchone()
+        return SuiteManifest.model_validate_json(row[0]) if row else None
+
+    # artifacts (screenshots): content-addressed, so a repeated screen is stored once ----------
+    def put_artifact(self, data: bytes, mime: str = "image/png") -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        with self._tx() as c:
+            c.execute("INSERT OR IGNORE INTO artifacts VALUES (?, ?, ?)", (digest, mime, data))
+        return digest
+
+    def artifact(self, digest: str) -> tuple[str, bytes] | None:
+        row = self._conn.execute("SELECT mime, data FROM artifacts WHERE sha256 = ?",
+                                 (digest,)).fetchone()
+        return (row[0], bytes(row[1])) if row else None
 
     def runs(self) -> list[RunInfo]:
         rows = self._conn.execute(

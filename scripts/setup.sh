@@ -12,6 +12,7 @@ command -v bwrap >/dev/null 2>&1 || NEED_APT+=(bubblewrap)
 [ -x /usr/bin/chromium-headless-shell ] || NEED_APT+=(chromium-headless-shell)
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || NEED_APT+=(fonts-noto-color-emoji)
 command -v git >/dev/null 2>&1 || NEED_APT+=(git)
+command -v npm >/dev/null 2>&1 || NEED_APT+=(npm)
 command -v sqlite3 >/dev/null 2>&1 || true
 
 if [ ${#NEED_APT[@]} -gt 0 ]; then
@@ -42,3 +43,6 @@ if [ ! -x /usr/bin/chromium-headless-shell ] && [ ! -x /usr/bin/chromium ] && ! 
   echo "setup: no Chromium found; trying 'playwright install chromium' (needs internet)"
   .venv/bin/playwright install chromium || echo "setup: no browser: web and mobile suites will be skipped" >&2
 fi
+# The HTML report's charting library (Vega-Lite), fetched once from the npm registry and inlined
+# into every report (reports work offline).
+.venv/bin/python -m agentsafe.reports.vendor || echo "setup: no npm: HTML reports unavailable" >&2

@@ -1,0 +1,1 @@
+"""Reports people look at: the self-contained HTML report with its trajectory viewer."""
