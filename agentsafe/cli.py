@@ -477,6 +477,59 @@ def suite_manifest(
         print(text)
 
 
+@app.command("export")
+def export_cmd(
+    run_id: Annotated[str, typer.Argument(help="The run to export.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="NAME.agentsafe.tar.gz")],
+    db: DbOpt = RESULTS_DB,
+) -> None:
+    """Pack a run into a submission bundle: event logs, verdicts, final-state digests, suite
+    manifest and scenario files, agent metadata, usage and cost (never credentials)."""
+    from agentsafe.bundle.export import export_run
+    from agentsafe.store import Store
+
+    try:
+        out = export_run(Store(db), run_id, output)
+    except AgentsafeError as e:
+        _fail(e)
+    err.print(f"wrote [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB); check it with "
+              f"`agentsafe verify {out}`")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="A NAME.agentsafe.tar.gz bundle.")],
+    replay: Annotated[bool, typer.Option(help="Also re-execute the logged calls in fresh sandboxes.")] = False,
+    suite_manifest: Annotated[Path | None, typer.Option(help="Known suite manifest JSON (default: this checkout's suite).")] = None,
+    runtime: Annotated[str, typer.Option(help="Runtime for --replay: local or docker")] = "local",
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Check a bundle's hashes and suite manifest, re-derive every verdict and metric from its
+    event log; exit 1 naming each problem."""
+    from agentsafe.bundle.verify import load_known, verify_bundle
+
+    try:
+        known = load_known(suite_manifest) if suite_manifest else None
+        rep = verify_bundle(bundle, known=known, replay=replay, runtime=runtime)
+    except AgentsafeError as e:
+        _fail(e)
+    if fmt == "json":
+        print(rep.model_dump_json(indent=2))
+    else:
+        console.print(f"bundle {bundle}: run {rep.run_id}, agent {rep.agent}, suite {rep.suite}")
+        console.print(f"  {rep.episodes} episodes, {rep.verdicts_checked} verdicts and "
+                      f"{rep.metrics_checked} metrics re-derived"
+                      + (f", {rep.replayed} episodes replayed" if replay else ""))
+        for n in rep.notes:
+            console.print(f"  [dim]note: {n}[/]")
+        for p in rep.problems:
+            console.print(f"  [red]FAIL[/] {p}", markup=True, highlight=False)
+        console.print("[bold green]verified[/]" if rep.ok else
+                      f"[bold red]NOT verified: {len(rep.problems)} problem(s)[/]")
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
 @sandbox_app.command("prune")
 def prune(run: Annotated[str | None, typer.Option(help="Only this run's containers.")] = None) -> None:
     """Remove leftover agentsafe containers (all, or one run's)."""

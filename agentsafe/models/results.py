@@ -50,6 +50,8 @@ class EpisodeResult(Record):
     asked_user: bool = False
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
+    state_digest: str | None = Field(
+        default=None, description="sha256 of the canonical final state (bundles, verify --replay)")
     started_at: float = 0.0
     duration_s: float = 0.0
     events: list[Event] = Field(default_factory=list)

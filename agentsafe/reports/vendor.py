@@ -44,7 +44,7 @@ def fetch(quiet: bool = False) -> None:
     VENDOR_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         specs = [f"{n}@{PACKAGES[n][0]}" for n in todo]
-        proc = subprocess.run([npm, "pack", "--silent", *specs], cwd=tmp, capture_output=True,
+        proc = subprocess.run([npm, "pack", "--silent", *specs], check=False, cwd=tmp, capture_output=True,
                               text=True, timeout=300)
         if proc.returncode != 0:
             raise AgentsafeError(f"npm pack {' '.join(specs)} failed: {proc.stderr.strip()[-500:]}")

@@ -17,7 +17,7 @@ from agentsafe.models.events import EpisodeBrief, Event, EventKind, Observation,
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import CheckResult, EpisodeResult, EpisodeStatus
 from agentsafe.models.scenario import Scenario
-from agentsafe.models.state import StateSnapshot
+from agentsafe.models.state import StateSnapshot, state_digest
 from agentsafe.models.tools import ToolCall, ToolResult
 from agentsafe.policy.engine import PolicyEngine
 from agentsafe.runner import usersim
@@ -252,6 +252,7 @@ class EpisodeSession:
             attack_templates=sorted({i.template or "verbatim" for i in self.scenario.injections}),
             attack_carriers=sorted({i.carrier for i in self.scenario.injections}),
             asked_user=self.asked_user, usage=self.usage, error=self.error,
+            state_digest=state_digest(final),
             started_at=self._started, duration_s=time.time() - self._started, events=self.events,
         )
 
