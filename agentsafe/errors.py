@@ -35,3 +35,10 @@ class SandboxTimeout(SandboxError):
 
 class AgentError(AgentsafeError):
     """The agent failed to produce a step (API down after retries, bug in user code)."""
+
+
+class IntegrityError(SandboxError):
+    """The agent under test broke the harness (a forged or out-of-step control reply, a final
+    state too large or unparseable, a control process it killed). Unlike other SandboxErrors
+    this is scored, never retried: the episode gets a critical violation of the built-in
+    `harness_integrity` policy (see agentsafe.runner.integrity)."""

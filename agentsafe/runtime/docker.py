@@ -28,10 +28,11 @@ from typing import Any, Self
 import anyio
 from pydantic import Field, ValidationError
 
-from agentsafe.errors import ConfigError, SandboxError, SandboxTimeout
+from agentsafe.errors import ConfigError, IntegrityError, SandboxError, SandboxTimeout
 from agentsafe.models.base import Record, Strict
 from agentsafe.models.state import FileState, StateSnapshot
 from agentsafe.paths import SANDBOXES_DIR
+from agentsafe.runtime.control_auth import ControlAuth
 from agentsafe.runtime.base import (
     DEFAULT_TIMEOUT,
     GID,
@@ -53,7 +54,10 @@ LABEL_RUN = "agentsafe.run"
 LABEL_KIND = "agentsafe.kind"
 LABEL_OWNER = "agentsafe.owner"
 OS_IMAGE = os.environ.get("AGENTSAFE_OS_IMAGE", "agentsafe/os:latest")
-CONTROL_DIR = "/run/agentsafe"  # tmpfs inside the container: control script + unpacked seeds
+# tmpfs inside the container holding the unpacked seeds: owned by root, written only by a root
+# `tar` exec, so the agent (uid 1000) can read the pristine seed but never change it
+CONTROL_DIR = "/run/agentsafe"
+MAX_REPLY = 256 * 1024 * 1024  # one control reply; larger is a state the agent blew up
 FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) or point "
        "DOCKER_HOST at a running one")
 
@@ -256,7 +260,7 @@ def hardened_options(kind: str, run_id: str, limits: DockerLimits, *,
         "tmpfs": {
             "/tmp": f"{tmpfs_opts},mode=1777,size={limits.tmp_size}",
             HOME: f"{tmpfs_opts},mode=0755,size={limits.home_size}",
-            CONTROL_DIR: f"{tmpfs_opts},mode=0700,size={limits.control_size}",
+            CONTROL_DIR: f"rw,noexec,nosuid,nodev,uid=0,gid=0,mode=0755,size={limits.control_size}",
         },
         "user": f"{UID}:{GID}",
         "ipc_mode": "private",
@@ -425,7 +429,7 @@ class ControlSession:
     def __init__(self, att: _Attached) -> None:
         self._att: _Attached | None = att
         self._lines = bytearray()
-        self._next_id = 0
+        self._auth = ControlAuth()
         self._lock = threading.Lock()
 
     def _open(self) -> _Attached:
@@ -439,32 +443,37 @@ class ControlSession:
             self._att.close()
             self._att = None
 
-    def request(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
+    def authenticate(self, wait: float = 30.0) -> None:
+        """Install a fresh key in the server (the first request of a session)."""
+        req = self._auth.auth_request()
+        self.request(req.pop("op"), wait, **req)
+
+    def request(self, op: str, wait: float, rekey: bool = False, **args: Any) -> dict[str, Any]:
         """Send one request and wait for its reply. Raises EOFError when the server died,
-        TimeoutError past `wait` seconds (the session is then dropped)."""
+        TimeoutError past `wait` seconds, IntegrityError when the reply is not the server's
+        (another id, a wrong mac, not JSON, too large); the session is then dropped."""
         with self._lock:
             att = self._open()
-            self._next_id += 1
-            rid = self._next_id
+            req, new_key = self._auth.stamp({"op": op, **args}, rekey)
             deadline = time.monotonic() + wait
             try:
-                att.send(json.dumps({"id": rid, "op": op, **args}).encode() + b"\n")
+                att.send(json.dumps(req).encode() + b"\n")
                 while True:
                     nl = self._lines.find(b"\n")
                     if nl >= 0:
                         line = bytes(self._lines[:nl])
                         del self._lines[:nl + 1]
-                        reply = json.loads(line)
-                        if reply.get("id") == rid:
-                            return reply
-                        continue
+                        return self._auth.verify(req, line, new_key)
+                    if len(self._lines) > MAX_REPLY:
+                        raise IntegrityError(f"the reply to '{op}' exceeds {MAX_REPLY >> 20} MiB: "
+                                             "the sandbox's state was made too large to read")
                     stream, data = att.frame(deadline)
                     if stream == 1:
                         self._lines += data
                     else:
                         att.stderr += data
                         del att.stderr[:-4096]
-            except (EOFError, OSError, TimeoutError, ValueError):
+            except (EOFError, OSError, TimeoutError, ValueError, IntegrityError):
                 self.close()
                 raise
 
@@ -472,13 +481,29 @@ class ControlSession:
 # ------------------------------------------------------------------ OS backend
 
 
+def _seed_modes(src: Path) -> dict[str, int]:
+    """relpath -> permission bits of every entry of a seed ("" = the seed dir itself): the
+    seed store keeps world-readable copies, the control server restores these modes."""
+    out = {"": src.stat().st_mode & 0o7777}
+    for root, dirs, files in os.walk(src):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            st = os.lstat(p)
+            if not os.path.islink(p):
+                out[os.path.relpath(p, src)] = st.st_mode & 0o7777
+    return out
+
+
 def _tar_dir(src: Path) -> bytes:
-    """An uncompressed tar of a directory's contents (modes and symlinks kept, owner dropped)."""
+    """An uncompressed tar of a directory's contents (symlinks kept, owner dropped, every entry
+    world-readable: the real modes travel apart, see _seed_modes)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         def strip_owner(ti: tarfile.TarInfo) -> tarfile.TarInfo:
             ti.uid = ti.gid = 0
             ti.uname = ti.gname = ""
+            if not ti.issym():
+                ti.mode = 0o755 if ti.isdir() or ti.mode & 0o100 else 0o644
             return ti
         for p in sorted(src.iterdir()):
             tar.add(str(p), arcname=p.name, recursive=True, filter=strip_owner)
@@ -526,7 +551,8 @@ class DockerOSBackend:
         self.container: Any = None
         self.session: ControlSession | None = None
         self.restarts = 0  # hard restarts (fork bombs) since start
-        self._seeds: dict[str, str] = {}  # tree key -> unpacked seed dir in the container
+        # tree key -> (unpacked seed dir in the container, the seed's real modes)
+        self._seeds: dict[str, tuple[str, dict[str, int]]] = {}
         self._env = _sandbox_env()
 
     # -- lifecycle
@@ -566,6 +592,11 @@ class DockerOSBackend:
         except OSError as exc:
             raise self._dead() or SandboxError(f"cannot reach the OS container: {exc}") from None
         self.session = ControlSession(att)
+        try:
+            self.session.authenticate()
+        except (EOFError, OSError, TimeoutError) as exc:
+            raise self._dead() or SandboxError(f"the OS container's control server did not "
+                                               f"start: {exc!r}") from None
         self._call_sync("ping", 30.0)
 
     async def close(self) -> None:
@@ -597,9 +628,10 @@ class DockerOSBackend:
         return SandboxError(f"{reason} mid-episode") if reason else None
 
     def _untar(self, data: bytes, dest: str) -> None:
+        """Unpack a tar into the root-owned seed store (as root: read-only to the agent)."""
         ctr = self._need() if self.session else self.container
-        att = _Attached.exec(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x -C "$1"', "sh",
-                                   dest], user=f"{UID}:{GID}", env=self._env)
+        att = _Attached.exec(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x --no-same-owner '
+                                   '-C "$1"', "sh", dest], user="0:0", env=self._env)
         try:
             att.send(data)
             att.close_stdin()
@@ -618,6 +650,8 @@ class DockerOSBackend:
         assert self.session is not None
         try:
             reply = self.session.request(op, wait, **args)
+        except IntegrityError:
+            raise
         except TimeoutError:
             raise self._dead() or SandboxTimeout(
                 f"the OS container did not answer '{op}' within {wait:.0f}s") from None
@@ -646,18 +680,18 @@ class DockerOSBackend:
         if not seed_dir.is_dir():
             raise SandboxError(f"seed directory not found on the host: {seed_dir}")
 
-        def prepare() -> str:
+        def prepare() -> tuple[str, dict[str, int]]:
             key = _tree_key(seed_dir)
             if key not in self._seeds:
                 dest = f"{CONTROL_DIR}/seeds/{key}"
                 self._untar(_tar_dir(seed_dir), dest)
-                self._seeds[key] = dest
+                self._seeds[key] = (dest, _seed_modes(seed_dir))
             return self._seeds[key]
 
         await self.kill_all()  # first: a restart would drop the unpacked seeds
-        seed = await anyio.to_thread.run_sync(prepare)
-        await self._call("reset", 60.0, seed=seed, files=dict(files),
-                         placements=[p.model_dump() for p in placements],
+        seed, modes = await anyio.to_thread.run_sync(prepare)
+        await self._call("reset", 60.0, rekey=True, seed=seed, seed_modes=modes,
+                         files=dict(files), placements=[p.model_dump() for p in placements],
                          services=[s.model_dump() for s in services or []])
 
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
@@ -719,6 +753,10 @@ class DockerOSBackend:
             if again == 0:
                 return first
         except SandboxTimeout:
+            again = -1
+        except SandboxError as exc:  # processes survived every kill: replace the container
+            if "survived kill_all" not in str(exc):
+                raise
             again = -1
         await anyio.to_thread.run_sync(self._restart_sync)
         self.restarts += 1

@@ -24,9 +24,12 @@ import anyio
 from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from agentsafe.errors import SandboxError, SandboxTimeout
+from agentsafe.errors import IntegrityError, SandboxError, SandboxTimeout
 from agentsafe.models.state import FileState, StateSnapshot
 from agentsafe.paths import SANDBOXES_DIR
+from agentsafe.runtime import cgroups
+from agentsafe.runtime.cgroups import CgroupLimits, SandboxCgroup
+from agentsafe.runtime.control_auth import ControlAuth
 from agentsafe.runtime.base import (
     DEFAULT_TIMEOUT,
     GID,
@@ -125,18 +128,22 @@ def _sweep_stale(root: str) -> None:
         shutil.rmtree(d, onerror=_force_remove)
 
 
-# Resource limits of every process in a local sandbox (bubblewrap has no cgroups): processes
-# of the sandbox uid (all local sandboxes together: a fork bomb stops there), address space
-# per process, largest file (the home lives in RAM), open files, no core dumps.
+# Resource limits of every process in a local sandbox: processes of the sandbox uid (without
+# cgroups, all local sandboxes together: a fork bomb stops there, but starves the others),
+# address space per process, largest file (the home lives in RAM), open files, no core dumps.
+# As root each session also gets its own cgroup (agentsafe.runtime.cgroups: pids, memory,
+# cpu weight); `nproc` is then raised, so one sandbox's fork bomb never blocks another's.
 LIMITS = {"nproc": 1024, "as": 4 << 30, "fsize": 256 << 20, "nofile": 4096, "core": 0}
+NPROC_WITH_CGROUP = 1 << 16
 
 
-def _drop_privileges() -> list[str]:
+def _drop_privileges(cgroup: bool = False) -> list[str]:
     """Prefix that applies LIMITS and, when we are root, runs bwrap as the unprivileged
     sandbox uid (so RLIMIT_NPROC binds and the sandbox never holds host-root file rights)."""
     prefix = []
     if os.access(PRLIMIT, os.X_OK):
-        prefix = [PRLIMIT, *(f"--{k}={v}" for k, v in LIMITS.items()), "--"]
+        limits = {**LIMITS, "nproc": NPROC_WITH_CGROUP} if cgroup else LIMITS
+        prefix = [PRLIMIT, *(f"--{k}={v}" for k, v in limits.items()), "--"]
     if os.geteuid() != 0:
         return prefix
     if not os.access(SETPRIV, os.X_OK):
@@ -147,14 +154,17 @@ def _drop_privileges() -> list[str]:
 class LocalBackend:
     """OSBackend on bubblewrap. One instance = one sandbox; not shared between tasks at once."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None,
+                 limits: CgroupLimits | dict[str, Any] | None = None) -> None:
         self._given_workdir = workdir
+        self.limits = limits if isinstance(limits, CgroupLimits) else CgroupLimits(**(limits or {}))
+        self.cgroup: SandboxCgroup | None = None
         self.workdir: Path | None = None
         self._proc: Process | None = None
         self._reader: BufferedByteReceiveStream | None = None
         self._seed: tuple[Path, int] | None = None  # the seed dir bound in the session, inode
         self._lock = anyio.Lock()
-        self._next_id = 0
+        self._auth = ControlAuth()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -167,6 +177,7 @@ class LocalBackend:
             raise SandboxError(f"bubblewrap ({BWRAP}) or {PYTHON} is missing")
         root = os.environ.get("AGENTSAFE_OS_WORKDIR") or tempfile.gettempdir()
         _sweep_stale(root)
+        cgroups.sweep_stale()
         wd = Path(self._given_workdir
                   or tempfile.mkdtemp(prefix=f"agentsafe-os-{os.getpid()}-", dir=root))
         (wd / "etc").mkdir(parents=True, exist_ok=True)
@@ -190,7 +201,10 @@ class LocalBackend:
 
     async def _stop_session(self) -> None:
         proc, self._proc, self._reader = self._proc, None, None
+        cg, self.cgroup = self.cgroup, None
         if proc is None:
+            if cg is not None:
+                cg.remove()
             return
         with anyio.CancelScope(shield=True):
             try:
@@ -207,18 +221,22 @@ class LocalBackend:
                     proc.kill()
                 await proc.wait()
             await proc.aclose()
+            if cg is not None:
+                cg.remove()
 
     async def _start_session(self, seed: Path) -> None:
         await self.start()
         assert self.workdir is not None
         if os.geteuid() == 0:
             _check_reachable([seed, CONTROL_SCRIPT, self.workdir / "etc"])
-        argv = _drop_privileges() + base_bwrap_args(self.workdir) + [
+        self.cgroup = cgroups.create(cgroups.group_name(), self.limits)
+        argv = (cgroups.join_prefix(self.cgroup) + _drop_privileges(self.cgroup is not None)
+                + base_bwrap_args(self.workdir) + [
             "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
             "--ro-bind", str(seed), INSIDE_SEED,
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
-        ]
+        ])
         log = open(self.workdir / "session.log", "ab")  # noqa: SIM115,ASYNC230 - for the child
         try:
             self._proc = await anyio.open_process(
@@ -229,7 +247,9 @@ class LocalBackend:
         assert self._proc.stdout is not None
         self._reader = BufferedByteReceiveStream(self._proc.stdout)
         self._seed = (seed, seed.stat().st_ino)
+        self._auth = ControlAuth()
         try:
+            await self._roundtrip(self._auth.auth_request(), 10.0)
             await self._roundtrip({"op": "ping"}, 10.0)
         except SandboxError as e:
             tail = (self.workdir / "session.log").read_text(errors="replace")[-800:]
@@ -238,38 +258,42 @@ class LocalBackend:
 
     # ------------------------------------------------------------ protocol
 
-    async def _roundtrip(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and read its reply; SandboxError when the session is gone."""
+    async def _roundtrip(self, req: dict[str, Any], timeout: float,
+                         rekey: bool = False) -> dict[str, Any]:
+        """Send one request and read its reply; SandboxError when the session is gone,
+        IntegrityError when the reply is not the control server's (see control_auth)."""
         if self._proc is None or self._proc.stdin is None or self._reader is None:
             raise SandboxError("the bubblewrap session is not running")
-        self._next_id += 1
-        req = {**req, "id": self._next_id}
+        req, new_key = self._auth.stamp(req, rekey)
         done = False
         try:
             with anyio.fail_after(timeout):
                 await self._proc.stdin.send(json.dumps(req).encode() + b"\n")
                 line = await self._reader.receive_until(b"\n", MAX_LINE)
+            reply = self._auth.verify(req, line, new_key)
             done = True
         except TimeoutError:
             raise SandboxTimeout(f"OS sandbox op '{req['op']}' got no reply in {timeout:.0f}s") \
                 from None
+        except anyio.DelimiterNotFound:
+            raise IntegrityError(f"the reply to '{req['op']}' exceeds {MAX_LINE >> 20} MiB: the "
+                                 "sandbox's state was made too large to read") from None
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
                 anyio.ClosedResourceError, OSError) as e:
             raise SandboxError(f"the sandbox control process died ({type(e).__name__})") from None
         finally:
-            if not done:  # timed out, died or cancelled by the caller: the pipe is out of step
+            if not done:  # timed out, died, forged or cancelled: the pipe is out of step
                 await self._stop_session()
-        reply = json.loads(line)
-        if reply.get("id") != req["id"]:
-            await self._stop_session()
-            raise SandboxError(f"OS sandbox protocol out of step (reply {reply.get('id')} to "
-                               f"request {req['id']})")
         if reply.get("ok"):
             return reply["result"]
         err = reply.get("error", {})
         if err.get("kind") == "file":
             raise FileOpError(err.get("message", "file error"))
         raise SandboxError(f"OS sandbox op '{req['op']}' failed: {err.get('message')}")
+
+    async def control_pid(self) -> int | None:
+        """Host pid of the session's bwrap process (tests check what dies with it)."""
+        return self._proc.pid if self._proc is not None else None
 
     async def _request(self, req: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
         """One request under the lock. A dead session is an infrastructure error: its tmpfs
@@ -293,11 +317,21 @@ class LocalBackend:
                 await self._stop_session()
             if self._proc is None:
                 await self._start_session(seed)
-        await self._request({
-            "op": "reset", "seed": INSIDE_SEED, "files": files,
-            "placements": [p.model_dump() for p in placements],
-            "services": [s.model_dump() for s in services or []],
-        }, timeout=60.0)
+        req = {"op": "reset", "seed": INSIDE_SEED, "files": files,
+               "placements": [p.model_dump() for p in placements],
+               "services": [s.model_dump() for s in services or []]}
+        async with self._lock:
+            try:
+                await self._roundtrip(req, 60.0, rekey=True)
+                return
+            except SandboxError as e:
+                if "survived kill_all" not in str(e):
+                    raise
+            # something outlived every kill (a fork race at the pids limit): a new session is a
+            # new pid namespace, and everything of the old one dies with its init
+            await self._stop_session()
+            await self._start_session(seed)
+            await self._roundtrip(req, 60.0, rekey=True)
 
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
         """Run a bash command in the session (see OSBackend.exec)."""

@@ -9,6 +9,8 @@ Protocol of `serve`: one JSON object per line on stdin, one reply per line on st
         or {"id": 7, "ok": false, "error": {"kind": "file" | "bad_request" | "internal",
                                             "message": "..."}}
 Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
+  auth     key                                  -> {}   (hex; every later reply carries
+                                                   "mac" = HMAC-SHA256(key, "<id>:<nonce>"))
   ping                                          -> {pid}
   exec     command, timeout=10, cwd=HOME, max_output=65536
                                                 -> {exit_code, stdout_b64, stderr_b64,
@@ -26,6 +28,10 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   snapshot                                      -> {files: {relpath: {type, size, mode, sha256,
                                                     text}}, truncated}
   kill_all                                      -> {killed}
+Integrity: the server makes itself non-dumpable and ignores SIGINT, so a process of the same
+uid can neither open /proc/<pid>/fd/{0,1} (to read requests or forge replies) nor stop it.
+After `auth`, each request carries a fresh `nonce` and its reply a `mac` over id and nonce; a
+`reset` may carry `rekey` (the key of the next episode, used from the next reply on).
 `kind: "file"` errors are the agent's doing (missing file, permission denied, read-only file
 system): the harness turns them into tool errors. Relative paths are relative to HOME.
 """
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import selectors
@@ -316,41 +323,74 @@ def list_processes() -> list[dict[str, Any]]:
                 cmd = f.read().replace(b"\x00", b" ").strip().decode("utf-8", "replace")
         except OSError:
             cmd = ""
-        out.append({"pid": pid, "ppid": st[0], "name": st[2], "cmdline": cmd,
-                    "service": _service_of(pid)})
+        out.append({"pid": pid, "ppid": st[0], "name": st[2], "cmdline": cmd, "service": None})
+    parents = {p["pid"]: p["ppid"] for p in out}
+    for p in out:
+        p["service"] = _service_of(p["pid"], parents) if _SERVICES else None
     return sorted(out, key=lambda p: p["pid"])
 
 
-def _service_of(pid: int) -> str | None:
-    """The service a process belongs to (AGENTSAFE_SERVICE in its environment), if any."""
+# The services this server started at the last reset: pid -> (name, start time). The record is
+# the server's own (never an environment variable or a name the agent could set): a process is
+# a service's when it is one of these pids (same start time, so a reused pid does not count)
+# or descends from one.
+_SERVICES: dict[int, tuple[str, str]] = {}
+
+
+def _start_time(pid: int) -> str:
+    """Start time of a process in clock ticks since boot ('' when it is gone)."""
     try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            env = f.read()
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode("utf-8", "replace")
     except OSError:
-        return None
-    for item in env.split(b"\x00"):
-        if item.startswith(b"AGENTSAFE_SERVICE="):
-            return item[18:].decode("utf-8", "replace")
+        return ""
+    return raw[raw.rfind(")") + 2:].split()[19]
+
+
+def _service_of(pid: int, parents: dict[int, int] | None = None) -> str | None:
+    """The reset-started service a process belongs to (from this server's records), if any."""
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        rec = _SERVICES.get(pid)
+        if rec is not None and _start_time(pid) == rec[1]:
+            return rec[0]
+        if parents is not None and pid in parents:
+            pid = parents[pid]
+        else:
+            st = _stat_of(pid)
+            pid = st[0] if st else 0
     return None
 
 
 def kill_all(wait: float = 2.0) -> int:
-    """SIGKILL every non-harness process and wait until they are gone (or zombies)."""
-    victims = [p["pid"] for p in list_processes()]
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    _reap()
+    """SIGKILL every non-harness process, again and again until none is left (a process that
+    forks while being killed leaves a child the first pass did not list). As the namespace's
+    pid 1 one kill(-1) reaches every other process at once (the kernel refuses forks of a
+    process with a pending SIGKILL). Returns how many distinct processes were killed; raises
+    RuntimeError when some survive `wait` seconds (the caller replaces the sandbox)."""
+    killed: set[int] = set()
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        alive = [p for p in victims if (s := _stat_of(p)) is not None and s[1] not in ("Z", "X")]
-        if not alive:
-            break
+    while True:
+        victims = [p["pid"] for p in list_processes()]
+        if not victims:
+            _SERVICES.clear()
+            return len(killed)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(victims)} process(es) survived kill_all for {wait:.1f}s")
+        killed.update(victims)
+        if os.getpid() == 1:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         _reap()
-        time.sleep(0.002)
-    return len(victims)
+        time.sleep(0.001)
 
 
 def _reap(keep: int | None = None) -> None:
@@ -379,11 +419,11 @@ def command_env() -> dict[str, str]:
 def start_service(svc: dict[str, Any], home: str = HOME) -> int:
     """Start a detached background process (own session); returns its pid."""
     proc = subprocess.Popen(
-        ["/bin/bash", "-c", svc["command"]], cwd=home,
-        env={**command_env(), "AGENTSAFE_SERVICE": str(svc["name"])},
+        ["/bin/bash", "-c", svc["command"]], cwd=home, env=command_env(),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    _SERVICES[proc.pid] = (str(svc["name"]), _start_time(proc.pid))
     return proc.pid
 
 
@@ -525,15 +565,22 @@ def _same_content(path: str, seed_path: str, size: int, seed_info: list[Any]) ->
         return False
 
 
-def restore_home(seed: str, home: str) -> int:
+def restore_home(seed: str, home: str, seed_modes: dict[str, int] | None = None) -> int:
     """Make `home` an exact copy of `seed`, copying only what changed since the last restore
-    from the same seed. Returns the number of entries copied."""
+    from the same seed. Returns the number of entries copied. `seed_modes` (relpath -> mode,
+    "" for the home itself) overrides the seed's own modes: the Docker runtime keeps its seed
+    store root-owned and world-readable (read-only to the agent) and sends the real modes."""
     if not os.path.isdir(seed):
         raise BadRequest(f"seed directory not found: {seed}")
     seed_st = os.stat(seed)
     key = (seed, seed_st.st_ino, seed_st.st_mtime_ns)
     if _MANIFEST["key"] != key:
-        _MANIFEST.update(key=None, entries={}, listing=_seed_listing(seed))
+        listing = _seed_listing(seed)
+        if seed_modes:
+            listing = [(r, k, int(seed_modes.get(r, m)), a, mt, sz)
+                       for r, k, m, a, mt, sz in listing]
+        _MANIFEST.update(key=None, entries={}, listing=listing)
+    home_mode = int((seed_modes or {}).get("", stat.S_IMODE(seed_st.st_mode)))
     known: dict[str, tuple[int, int]] = _MANIFEST["entries"]
     listing: list[tuple[str, str, int, int, int, int]] = _MANIFEST["listing"]
     modes = {r: m for r, _, m, _, _, _ in listing}
@@ -585,6 +632,8 @@ def restore_home(seed: str, home: str) -> int:
             os.symlink(os.readlink(src), dst)
         else:
             shutil.copy2(src, dst, follow_symlinks=False)
+            if seed_modes and r in seed_modes:
+                os.chmod(dst, int(seed_modes[r]))
         copied.append(r)
         parent = r.rpartition("/")[0]
         dirty.add(parent)
@@ -594,7 +643,7 @@ def restore_home(seed: str, home: str) -> int:
         os.utime(os.path.join(home, r), ns=times[r])
     for r in sorted(dirty, key=lambda x: -x.count("/") if x else 1):  # deepest first, home last
         if not r:
-            os.chmod(home, stat.S_IMODE(seed_st.st_mode))
+            os.chmod(home, home_mode)
             continue
         dst = os.path.join(home, r)
         os.chmod(dst, modes[r])
@@ -626,19 +675,39 @@ def _forget(path: str, home: str) -> None:
     _MANIFEST["entries"].pop(rel, None)
 
 
+# Writable places outside the home that reset empties besides /tmp. Filled by `serve` (inside
+# a sandbox) only: the file-logic tests call reset() on the host, whose /dev/shm is not ours.
+SCRATCH_CANDIDATES = ("/dev/shm", "/var/tmp", "/dev/mqueue", "/run/lock", "/run/user")
+_SCRATCH: list[str] = []
+
+
+def wipe_scratch(places: list[str]) -> None:
+    """Empty every writable scratch place (real directories only, never through a symlink)."""
+    for d in places:
+        if os.path.isdir(d) and not os.path.islink(d):
+            try:
+                mode = stat.S_IMODE(os.stat(d).st_mode)
+                wipe(d)
+                os.chmod(d, mode)
+            except OSError:
+                pass  # not ours to empty (another uid's, read-only): nothing of the agent's
+
+
 def reset(seed: str, files: dict[str, str] | None = None,
           placements: list[dict[str, Any]] | None = None,
           services: list[dict[str, Any]] | None = None,
-          home: str = HOME, tmp: str = TMP) -> dict[str, Any]:
-    """Kill episode processes, wipe /tmp, restore home from the seed, apply files and
-    placements in order, start services."""
+          home: str = HOME, tmp: str = TMP, seed_modes: dict[str, int] | None = None,
+          scratch: list[str] | None = None) -> dict[str, Any]:
+    """Kill episode processes, wipe /tmp and the other scratch places, restore home from the
+    seed, apply files and placements in order, start services."""
     t0 = time.perf_counter()
     kill_all()
     t1 = time.perf_counter()
     if os.path.isdir(tmp):
         wipe(tmp)
         os.chmod(tmp, 0o1777)
-    copied = restore_home(seed, home)
+    wipe_scratch(_SCRATCH if scratch is None else scratch)
+    copied = restore_home(seed, home, seed_modes)
     t2 = time.perf_counter()
     for path, text in (files or {}).items():
         _forget(path, home)
@@ -731,9 +800,53 @@ def drain_egress() -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- server
 
 
+def _ignore(signum: int, frame: Any) -> None:
+    """Signal handler that does nothing (reset to the default in exec'd children)."""
+
+
+def harden() -> None:
+    """Make this server unreachable to the sandbox's processes of the same uid: not dumpable
+    (so /proc/<pid>/fd, mem and environ refuse them, and ptrace too) and deaf to SIGINT (as a
+    pid namespace's init it ignores every other default-action signal sent from inside)."""
+    # handlers, not SIG_IGN: an ignored signal would stay ignored in every command we exec
+    signal.signal(signal.SIGINT, _ignore)
+    signal.signal(signal.SIGTERM, _ignore)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE, 0
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+    except (ImportError, OSError, AttributeError) as e:
+        sys.stderr.write(f"control: cannot make the server non-dumpable: {e}\n")
+        raise SystemExit(3) from None
+
+
+def dumpable() -> int:
+    """This process's dumpable flag (0 once harden() ran)."""
+    import ctypes
+
+    return int(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))  # PR_GET_DUMPABLE
+
+
+class _Auth:
+    """The per-episode key replies are signed with (None until the harness sends `auth`)."""
+
+    key: bytes | None = None
+
+    @classmethod
+    def mac(cls, rid: Any, nonce: Any) -> str | None:
+        if cls.key is None:
+            return None
+        return hmac.new(cls.key, f"{rid}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     """Execute one request (see the module docstring)."""
     op = req.get("op")
+    if op == "auth":
+        _Auth.key = bytes.fromhex(req["key"])
+        return {}
     if op == "ping":
         return {"pid": os.getpid()}
     if op == "exec":
@@ -753,7 +866,9 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {"entries": list_entries(req.get("path") or HOME)}
     if op == "reset":
         drain_egress()
-        return reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"))
+        modes = req.get("seed_modes")
+        return reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"),
+                     seed_modes={k: int(v) for k, v in modes.items()} if modes else None)
     if op == "processes":
         _reap()
         return {"processes": list_processes()}
@@ -772,14 +887,17 @@ def serve(inp: Any = None, out: Any = None) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if os.environ.get("http_proxy"):
         start_egress_sink()
+    if os.getpid() == 1:  # inside a sandbox (bwrap --as-pid-1, a container's init)
+        harden()
+        _SCRATCH[:] = [d for d in SCRATCH_CANDIDATES if os.path.realpath(d) != TMP]
     for line in inp:
         if not line.strip():
             continue
-        rid = None
+        rid = nonce = rekey = None
         _reap()  # as the namespace's pid 1 we adopt orphans: collect them between requests
         try:
             req = json.loads(line)
-            rid = req.get("id")
+            rid, nonce, rekey = req.get("id"), req.get("nonce"), req.get("rekey")
             reply = {"id": rid, "ok": True, "result": handle(req)}
         except FileError as e:
             reply = {"id": rid, "ok": False, "error": {"kind": "file", "message": str(e)}}
@@ -787,6 +905,9 @@ def serve(inp: Any = None, out: Any = None) -> None:
             reply = {"id": rid, "ok": False, "error": {"kind": "bad_request", "message": repr(e)}}
         except Exception as e:  # noqa: BLE001 - reported to the harness, the server lives on
             reply = {"id": rid, "ok": False, "error": {"kind": "internal", "message": repr(e)}}
+        reply["mac"] = _Auth.mac(rid, nonce)
+        if rekey:
+            _Auth.key = bytes.fromhex(rekey)
         out.write(json.dumps(reply).encode() + b"\n")
         out.flush()
 
