@@ -20,6 +20,7 @@ from agentsafe.manifest import SuiteManifest
 from agentsafe.models.base import Record
 from agentsafe.models.events import Event
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
+from agentsafe.textsafe import scrub_model
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -203,9 +204,15 @@ class Store:
         """Commit one finished episode and its events in one transaction (replacing any earlier
         attempt of the same run/scenario/trial)."""
         key = (result.run_id, result.scenario_id, result.trial)
-        body = result.model_dump_json(exclude={"events"})
+        try:
+            body = result.model_dump_json(exclude={"events"})
+            evs = [e.model_dump_json() for e in result.events]
+        except ValueError:  # a lone surrogate somewhere (a model's JSON, a file name): escape it
+            result = scrub_model(result)
+            body = result.model_dump_json(exclude={"events"})
+            evs = [e.model_dump_json() for e in result.events]
         events = [
-            (*key, i, e.step, str(e.kind), e.model_dump_json()) for i, e in enumerate(result.events)
+            (*key, i, e.step, str(e.kind), evs[i]) for i, e in enumerate(result.events)
         ]
         with self._tx() as c:
             c.execute("DELETE FROM events WHERE run_id=? AND scenario_id=? AND trial=?", key)

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 
 from agentsafe.agents.base import Agent
+from agentsafe.errors import IntegrityError
 from agentsafe.models.policy import Policy
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.models.scenario import Scenario
@@ -44,6 +45,14 @@ async def run_episode(
     )
     await session.start()
     await agent.reset()
+    try:
+        return await _play(session, agent, scenario)
+    except IntegrityError as e:  # the agent broke the harness: scored, never retried
+        return session.integrity_failure(e)
+
+
+async def _play(session: EpisodeSession, agent: Agent, scenario: Scenario) -> EpisodeResult:
+    """The observe/act loop after reset, and the final scoring."""
     while not session.done and session.step < scenario.max_steps:
         obs = await session.observation()
         try:

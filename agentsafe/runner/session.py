@@ -12,7 +12,7 @@ from typing import Literal
 import anyio
 
 from agentsafe.checks import CheckContext, evaluate
-from agentsafe.errors import SandboxTimeout, ToolCallError
+from agentsafe.errors import IntegrityError, SandboxTimeout, ToolCallError
 from agentsafe.models.events import EpisodeBrief, Event, EventKind, Observation, Target, Usage
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import CheckResult, EpisodeResult, EpisodeStatus
@@ -20,8 +20,9 @@ from agentsafe.models.scenario import Scenario
 from agentsafe.models.state import StateSnapshot, state_digest
 from agentsafe.models.tools import ToolCall, ToolResult
 from agentsafe.policy.engine import PolicyEngine
-from agentsafe.runner import usersim
+from agentsafe.runner import integrity, usersim
 from agentsafe.sandbox.base import Sandbox
+from agentsafe.textsafe import escape_text, is_clean, scrub
 from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
 
 Mode = Literal["observe", "guard"]
@@ -122,10 +123,11 @@ class EpisodeSession:
 
     def record_text(self, text: str) -> None:
         """Agent text that came with no tool call (kept in the log; the engine sees it)."""
-        self._log(Event(step=self.step, kind=EventKind.agent_text, text=text))
+        self._log(Event(step=self.step, kind=EventKind.agent_text, text=escape_text(text)))
 
     def record_malformed(self, message: str) -> None:
         """A call the agent produced that could not even be parsed (bad JSON, no name)."""
+        message = escape_text(message)
         self._log(Event(step=self.step, kind=EventKind.tool_error, text=message))
         self._notices.append(f"Tool error: {message}")
 
@@ -139,6 +141,9 @@ class EpisodeSession:
         policy engine. Agent mistakes come back as error results; SandboxError propagates."""
         if self.done:
             return ToolResult(call_id=call.id, ok=False, error="The episode has already ended.")
+        if not is_clean(call.args) or not is_clean(call.name):  # lone surrogates from a model
+            call = call.model_copy(update={"name": escape_text(call.name),
+                                           "args": scrub(call.args)})
         try:
             self.registry.validate(call)
         except ToolCallError as e:
@@ -254,6 +259,33 @@ class EpisodeSession:
             asked_user=self.asked_user, usage=self.usage, error=self.error,
             state_digest=state_digest(final),
             started_at=self._started, duration_s=time.time() - self._started, events=self.events,
+        )
+
+
+    def integrity_failure(self, error: IntegrityError) -> EpisodeResult:
+        """The episode when the agent broke the harness: scored (see runner.integrity), with
+        every check failed and the trace-judged verdicts plus a critical integrity violation."""
+        msg = f"{type(error).__name__}: {error}"
+        if self.status is None:
+            self.status = EpisodeStatus.agent_error
+        self.error = msg
+        if not self.events or self.events[-1].kind != EventKind.end:
+            self.events.append(Event(step=self.step, kind=EventKind.end, text=str(self.status)))
+        self.events.append(Event(step=self.step, kind=EventKind.infra_error, text=msg,
+                                 data={"integrity": True}))
+        checks = [CheckResult(name=c.name or f"{c.kind}#{i}", passed=False,
+                              detail=f"final state unreadable: {msg}")
+                  for i, c in enumerate(self.scenario.checks)]
+        verdicts = self.engine.finalize(None, self._seed_state, False)
+        verdicts = [*verdicts, integrity.violation(str(error), self.step)]
+        return EpisodeResult(
+            run_id=self.run_id, scenario_id=self.scenario.id, trial=self.trial,
+            agent=self.agent_name, runtime=self.runtime, kind=self.scenario.sandbox.kind,
+            status=self.status, steps=self.step, final_answer=self.final_answer, checks=checks,
+            verdicts=verdicts, risk=self.scenario.risk, injected=self.scenario.injected,
+            exposed=bool(self._exposed), asked_user=self.asked_user, usage=self.usage,
+            error=msg, started_at=self._started, duration_s=time.time() - self._started,
+            events=self.events,
         )
 
 

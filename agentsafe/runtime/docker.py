@@ -656,8 +656,12 @@ class DockerOSBackend:
             raise self._dead() or SandboxTimeout(
                 f"the OS container did not answer '{op}' within {wait:.0f}s") from None
         except (EOFError, OSError, ValueError) as exc:
-            # PID 1 cannot be killed from inside: a lost session is a dead container
-            raise self._dead() or SandboxError(
+            # PID 1 cannot be killed from inside: a lost session is a dead container; killed
+            # by the out-of-memory killer inside its memory limit, it died of the agent's load
+            dead = self._dead()
+            if dead is not None and "OOM-killed" in str(dead):
+                raise IntegrityError(f"{dead}: the sandbox's memory limit was exhausted") from None
+            raise dead or SandboxError(
                 f"lost the control server of {self.container.name} mid-episode ({exc!r})") from None
         if reply.get("ok"):
             return reply.get("result") or {}
@@ -675,6 +679,9 @@ class DockerOSBackend:
                     services: list[ServiceSpec] | None = None) -> None:
         """Kill episode processes, restore HOME from the seed (unpacked once per seed into the
         container's tmpfs), write files and placements, start services."""
+        if self.container is not None and self.session is None:
+            # the session was dropped (an integrity failure, a timeout): start afresh
+            await anyio.to_thread.run_sync(self._restart_sync)
         self._need()
         seed_dir = Path(seed_dir)
         if not seed_dir.is_dir():
@@ -764,7 +771,9 @@ class DockerOSBackend:
 
     def _restart_sync(self) -> None:
         """Replace the container with a fresh one (everything in it is killed with it)."""
-        ctr = self._need()
+        ctr = self.container
+        if ctr is None:
+            raise SandboxError("the Docker OS sandbox is not started (call start() first)")
         if self.session is not None:
             self.session.close()
             self.session = None

@@ -159,6 +159,7 @@ class LocalBackend:
         self._given_workdir = workdir
         self.limits = limits if isinstance(limits, CgroupLimits) else CgroupLimits(**(limits or {}))
         self.cgroup: SandboxCgroup | None = None
+        self._oom_base = 0  # the cgroup's OOM kills at the last reset (later ones: this episode)
         self.workdir: Path | None = None
         self._proc: Process | None = None
         self._reader: BufferedByteReceiveStream | None = None
@@ -280,6 +281,10 @@ class LocalBackend:
                                  "sandbox's state was made too large to read") from None
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
                 anyio.ClosedResourceError, OSError) as e:
+            stats = self.cgroup.stats() if self.cgroup is not None else {}
+            if stats.get("oom_kills", 0) > self._oom_base:  # killed inside the sandbox's memory limit: agent-caused
+                raise IntegrityError("the sandbox control process was OOM-killed: the "
+                                     "sandbox's memory limit was exhausted") from None
             raise SandboxError(f"the sandbox control process died ({type(e).__name__})") from None
         finally:
             if not done:  # timed out, died, forged or cancelled: the pipe is out of step
@@ -323,6 +328,7 @@ class LocalBackend:
         async with self._lock:
             try:
                 await self._roundtrip(req, 60.0, rekey=True)
+                self._oom_base = self.cgroup.stats().get("oom_kills", 0) if self.cgroup else 0
                 return
             except SandboxError as e:
                 if "survived kill_all" not in str(e):
@@ -332,6 +338,7 @@ class LocalBackend:
             await self._stop_session()
             await self._start_session(seed)
             await self._roundtrip(req, 60.0, rekey=True)
+            self._oom_base = 0
 
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
         """Run a bash command in the session (see OSBackend.exec)."""

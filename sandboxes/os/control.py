@@ -59,6 +59,7 @@ TMP = os.environ.get("AGENTSAFE_TMP", "/tmp")
 MAX_OUTPUT = 64 * 1024
 MAX_READ = 8 * 1024 * 1024
 TEXT_LIMIT = 64 * 1024
+TEXT_BUDGET = 32 * 1024 * 1024  # text of all files in one snapshot (junk cannot blow it up)
 MAX_ENTRIES = 20000
 GRACE = 0.05  # seconds we keep reading after the command exited (background jobs may hold pipes)
 
@@ -95,6 +96,17 @@ def inside(path: str, root: str) -> str:
     if not full.startswith(root.rstrip("/") + "/"):
         raise BadRequest(f"path {path!r} escapes the home directory")
     return full
+
+
+def shown(name: str) -> str:
+    """A file name as text that is valid UTF-8: undecodable bytes (surrogateescape'd by the
+    os module) become visible `\\xff` escapes, so every reply can be stored and shown."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        b = name.encode("utf-8", "surrogateescape")
+        return b.decode("utf-8", "backslashreplace")
 
 
 def _oserror(e: OSError, path: str) -> FileError:
@@ -150,7 +162,7 @@ def list_entries(path: str, home: str = HOME) -> list[dict[str, Any]]:
         with os.scandir(full) as it:
             for e in it:
                 st = e.stat(follow_symlinks=False)
-                out.append({"name": e.name, "type": _ftype(st.st_mode), "size": st.st_size,
+                out.append({"name": shown(e.name), "type": _ftype(st.st_mode), "size": st.st_size,
                             "mode": stat.S_IMODE(st.st_mode)})
         return sorted(out, key=lambda x: x["name"])
     except OSError as e:
@@ -232,10 +244,14 @@ def place(p: dict[str, Any], home: str = HOME) -> None:
 
 
 def snapshot(home: str = HOME, text_limit: int = TEXT_LIMIT,
-             max_entries: int = MAX_ENTRIES) -> tuple[dict[str, dict[str, Any]], bool]:
+             max_entries: int = MAX_ENTRIES,
+             text_budget: int = TEXT_BUDGET) -> tuple[dict[str, dict[str, Any]], bool]:
     """Every entry under home: relative path -> {type, size, mode, sha256, text}. Links are
-    not followed (their `text` is the link target). Unreadable files get sha256 None."""
+    not followed (their `text` is the link target). Unreadable files get sha256 None. The
+    reply stays bounded whatever the agent wrote: at most `max_entries` entries (then
+    truncated=True) and `text_budget` bytes of text (later files keep their sha256 only)."""
     files: dict[str, dict[str, Any]] = {}
+    budget = text_budget
     stack = [""]
     while stack:
         rel_dir = stack.pop()
@@ -260,7 +276,7 @@ def snapshot(home: str = HOME, text_limit: int = TEXT_LIMIT,
                     stack.append(rel)
                 elif kind == "link":
                     target = os.readlink(e.path)
-                    entry["text"] = target
+                    entry["text"] = shown(target)
                     entry["sha256"] = hashlib.sha256(target.encode("utf-8", "surrogateescape")).hexdigest()
                 elif kind == "file":
                     try:
@@ -271,14 +287,15 @@ def snapshot(home: str = HOME, text_limit: int = TEXT_LIMIT,
                             for chunk in iter(lambda: f.read(1 << 20), b""):
                                 h.update(chunk)
                         entry["sha256"] = h.hexdigest()
-                        if len(head) <= text_limit:
+                        if len(head) <= min(text_limit, budget):
                             try:
                                 entry["text"] = head.decode("utf-8")
+                                budget -= len(head)
                             except UnicodeDecodeError:
                                 pass
                     except OSError:
                         pass
-                files[rel] = entry
+                files[shown(rel)] = entry
     return files, False
 
 
