@@ -692,29 +692,74 @@ def _forget(path: str, home: str) -> None:
     _MANIFEST["entries"].pop(rel, None)
 
 
-# Writable places outside the home that reset empties besides /tmp. Filled by `serve` (inside
-# a sandbox) only: the file-logic tests call reset() on the host, whose /dev/shm is not ours.
-SCRATCH_CANDIDATES = ("/dev/shm", "/var/tmp", "/dev/mqueue", "/run/lock", "/run/user")
-_SCRATCH: list[str] = []
+# Writable places outside the home that reset restores besides /tmp: every read-write mount
+# of the sandbox (/dev, /dev/shm, /dev/mqueue, /var/tmp... whatever the runtime gives), found
+# in /proc/self/mountinfo when `serve` starts, with the entries it held then (the baseline).
+# Reset removes everything not in the baseline. Filled by `serve` (inside a sandbox) only: the
+# file-logic tests call reset() on the host, whose mounts are not ours.
+SKIP_FSTYPES = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "securityfs", "debugfs",
+                "bpf", "tracefs", "pstore", "fusectl", "configfs"}
+_SCRATCH: list[tuple[str, set[str]]] = []
 
 
-def wipe_scratch(places: list[str]) -> None:
-    """Empty every writable scratch place (real directories only, never through a symlink)."""
-    for d in places:
-        if os.path.isdir(d) and not os.path.islink(d):
+def _tree(root: str, mounts: set[str]) -> set[str]:
+    """Relative paths of everything under root, not descending into other mounts."""
+    out: set[str] = set()
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            it = os.scandir(os.path.join(root, rel) if rel else root)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                r = f"{rel}/{e.name}" if rel else e.name
+                out.add(r)
+                if e.is_dir(follow_symlinks=False) and e.path not in mounts:
+                    stack.append(r)
+    return out
+
+
+def scratch_places(home: str = HOME, tmp: str = TMP) -> list[tuple[str, set[str]]]:
+    """(mount point, baseline entries) of every read-write mount but home, /tmp, /proc, /sys."""
+    mounts: list[str] = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                fields, fstype = left.split(), (right.split() or [""])[0]
+                point = fields[4].replace("\\040", " ")
+                if ("rw" in fields[5].split(",") and fstype not in SKIP_FSTYPES
+                        and not point.startswith(("/proc", "/sys"))):
+                    mounts.append(point)
+    except OSError:
+        return []
+    skip = {os.path.realpath(home), os.path.realpath(tmp)}
+    allm = set(mounts)
+    return [(m, _tree(m, allm)) for m in dict.fromkeys(mounts)
+            if os.path.realpath(m) not in skip and not m.startswith(home.rstrip("/") + "/")]
+
+
+def wipe_scratch(places: list[tuple[str, set[str]]]) -> None:
+    """Remove every entry the baseline of its place does not hold (never through a symlink)."""
+    mounts = {m for m, _ in places}
+    for root, baseline in places:
+        for rel in sorted(_tree(root, mounts) - baseline, key=lambda r: r.count("/")):
+            p = os.path.join(root, rel)
+            if not os.path.lexists(p) or p in mounts:
+                continue
             try:
-                mode = stat.S_IMODE(os.stat(d).st_mode)
-                wipe(d)
-                os.chmod(d, mode)
+                _remove(p)
             except OSError:
-                pass  # not ours to empty (another uid's, read-only): nothing of the agent's
+                pass  # not ours to remove (another uid's): nothing the agent could write
 
 
 def reset(seed: str, files: dict[str, str] | None = None,
           placements: list[dict[str, Any]] | None = None,
           services: list[dict[str, Any]] | None = None,
           home: str = HOME, tmp: str = TMP, seed_modes: dict[str, int] | None = None,
-          scratch: list[str] | None = None) -> dict[str, Any]:
+          scratch: list[tuple[str, set[str]]] | None = None) -> dict[str, Any]:
     """Kill episode processes, wipe /tmp and the other scratch places, restore home from the
     seed, apply files and placements in order, start services."""
     t0 = time.perf_counter()
@@ -906,7 +951,7 @@ def serve(inp: Any = None, out: Any = None) -> None:
         start_egress_sink()
     if os.getpid() == 1:  # inside a sandbox (bwrap --as-pid-1, a container's init)
         harden()
-        _SCRATCH[:] = [d for d in SCRATCH_CANDIDATES if os.path.realpath(d) != TMP]
+        _SCRATCH[:] = scratch_places()
     for line in inp:
         if not line.strip():
             continue
