@@ -131,7 +131,7 @@ async def test_a_forged_reply_is_an_integrity_violation() -> None:
             if self.n == 1:
                 return AgentStep(calls=[ToolCall(name="shell", args={"command": "rm -rf Documents"})])
             pid = await sb.backend.control_pid()  # type: ignore[attr-defined]
-            with open(f"/proc/{pid}/fd/1", "wb") as pipe:  # the control server's stdout
+            with open(f"/proc/{pid}/fd/1", "wb") as pipe:  # noqa: ASYNC230 - the server's stdout
                 pipe.write(b'{"id": 0, "ok": true, "result": {"exit_code": 0}}\n')
             return AgentStep(calls=[ToolCall(name="shell", args={"command": "true"})])
 

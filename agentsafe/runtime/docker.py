@@ -32,7 +32,6 @@ from agentsafe.errors import ConfigError, IntegrityError, SandboxError, SandboxT
 from agentsafe.models.base import Record, Strict
 from agentsafe.models.state import FileState, StateSnapshot
 from agentsafe.paths import SANDBOXES_DIR
-from agentsafe.runtime.control_auth import ControlAuth
 from agentsafe.runtime.base import (
     DEFAULT_TIMEOUT,
     GID,
@@ -48,6 +47,7 @@ from agentsafe.runtime.base import (
     ProcessInfo,
     ServiceSpec,
 )
+from agentsafe.runtime.control_auth import ControlAuth
 
 LABEL_MANAGED = "agentsafe.managed"
 LABEL_RUN = "agentsafe.run"
@@ -630,8 +630,8 @@ class DockerOSBackend:
     def _untar(self, data: bytes, dest: str) -> None:
         """Unpack a tar into the root-owned seed store (as root: read-only to the agent)."""
         ctr = self._need() if self.session else self.container
-        att = _Attached.exec(ctr, ["sh", "-c", 'mkdir -p "$1" && exec tar -x --no-same-owner '
-                                   '-C "$1"', "sh", dest], user="0:0", env=self._env)
+        script = 'mkdir -p "$1" && exec tar -x --no-same-owner -C "$1"'
+        att = _Attached.exec(ctr, ["sh", "-c", script, "sh", dest], user="0:0", env=self._env)
         try:
             att.send(data)
             att.close_stdin()

@@ -28,8 +28,6 @@ from agentsafe.errors import IntegrityError, SandboxError, SandboxTimeout
 from agentsafe.models.state import FileState, StateSnapshot
 from agentsafe.paths import SANDBOXES_DIR
 from agentsafe.runtime import cgroups
-from agentsafe.runtime.cgroups import CgroupLimits, SandboxCgroup
-from agentsafe.runtime.control_auth import ControlAuth
 from agentsafe.runtime.base import (
     DEFAULT_TIMEOUT,
     GID,
@@ -47,6 +45,8 @@ from agentsafe.runtime.base import (
     ProcessInfo,
     ServiceSpec,
 )
+from agentsafe.runtime.cgroups import CgroupLimits, SandboxCgroup
+from agentsafe.runtime.control_auth import ControlAuth
 
 BWRAP = os.environ.get("AGENTSAFE_BWRAP", "/usr/bin/bwrap")
 SETPRIV = "/usr/bin/setpriv"

@@ -9,6 +9,7 @@ from agentsafe.models.scenario import Scenario
 from agentsafe.models.state import StateSnapshot
 from agentsafe.models.tools import ToolCall, ToolResult, ToolSpec
 
+
 @runtime_checkable
 class Sandbox(Protocol):
     """One environment, reused across episodes: start() once, then per episode reset() ->
