@@ -82,68 +82,72 @@ async def agent_turns(provider: str, n: int) -> tuple[float, float]:
 
 async def mcp_calls(n: int, db: Path) -> tuple[float, float, float, float]:
     """Median seconds of an MCP `shell` call over HTTP, of the direct session call, of a no-op
-    call to a bare MCP server, and of EpisodeHost.call with no transport."""
+    call to a bare MCP server, and of EpisodeHost.call with no transport. All four are timed
+    round-robin in one loop (every server and client open at once), so each sees the same
+    machine load: on a busy machine, timing them one block after another makes the ratios noise."""
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
     scenario, source = mcp_server.load_scenario(str(SCENARIO))
     scenario = scenario.model_copy(update={"max_steps": 3 * n + 10})
-    # floor: the session called directly
     direct = mcp_server.EpisodeHost(scenario, source=source, db=db)
-    direct_t: list[float] = []
-    host_t: list[float] = []
-    async with direct:
-        for i in range(n + 1):  # interleaved, so both see the same machine load
-            t = time.perf_counter()
-            await direct.session.execute(ToolCall(name="shell", args={"command": "true"}))
-            await direct.session.observation()
-            t2 = time.perf_counter()
-            await direct.call("shell", {"command": "true"})
-            if i:
-                direct_t.append(t2 - t)
-                host_t.append(time.perf_counter() - t2)
-    # the MCP path
     host = mcp_server.EpisodeHost(scenario, source=source, db=db)
     token = "bench-token"
+    urls: dict[str, str] = {}
     ready = anyio.Event()
-    box: dict[str, str] = {}
-    mcp_t: list[float] = []
+    times: dict[str, list[float]] = {"mcp": [], "direct": [], "noop": [], "host": []}
 
     def on_ready(url: str) -> None:
-        box["url"] = url
+        urls["mcp"] = url
         ready.set()
 
     async def run() -> None:
         async with host:
             await mcp_server.serve_http(host, token, on_ready=on_ready, linger=0.05)
 
-    async with anyio.create_task_group() as tg:
+    async def timed(key: str, i: int, fn) -> None:  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        await fn()
+        if i:
+            times[key].append(time.perf_counter() - t)
+
+    async def direct_step() -> None:
+        await direct.session.execute(ToolCall(name="shell", args={"command": "true"}))
+        await direct.session.observation()
+
+    async with anyio.create_task_group() as tg, direct:
         tg.start_soon(run)
+        noop_uv, noop_sock, noop_url = await start_noop_server(tg)
         await ready.wait()
         async with (
             httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as hc,
-            streamable_http_client(box["url"], http_client=hc) as (r, w),
+            streamable_http_client(urls["mcp"], http_client=hc) as (r, w),
             ClientSession(r, w) as s,
+            httpx2.AsyncClient(headers={"Authorization": "Bearer t"}) as nhc,
+            streamable_http_client(noop_url, http_client=nhc) as (nr, nw),
+            ClientSession(nr, nw) as ns,
         ):
             await s.initialize()
+            await ns.initialize()
             for i in range(n + 1):
-                t = time.perf_counter()
-                await s.call_tool("shell", {"command": "true"})
-                if i:
-                    mcp_t.append(time.perf_counter() - t)
+                steps = [("mcp", lambda: s.call_tool("shell", {"command": "true"})),
+                         ("noop", lambda: ns.call_tool("noop", {})),
+                         ("direct", direct_step),
+                         ("host", lambda: direct.call("shell", {"command": "true"}))]
+                for key, fn in (steps if i % 2 else steps[::-1]):
+                    await timed(key, i, fn)
             await s.call_tool("finish", {"answer": "bench"})
-    noop_t = await noop_mcp_calls(n)
-    return (statistics.median(mcp_t), statistics.median(direct_t), statistics.median(noop_t),
-            statistics.median(host_t))
+        noop_uv.should_exit = True
+    noop_sock.close()
+    return (statistics.median(times["mcp"]), statistics.median(times["direct"]),
+            statistics.median(times["noop"]), statistics.median(times["host"]))
 
 
-async def noop_mcp_calls(n: int) -> list[float]:
-    """Seconds of a call to a bare MCP server (same SDK app, auth and transport) whose tool does
-    nothing: the protocol's own floor."""
+async def start_noop_server(tg):  # type: ignore[no-untyped-def]
+    """A bare MCP server (same SDK app, auth and transport) whose one tool does nothing: the
+    protocol's own floor. Returns the uvicorn server, its socket and its URL."""
     import mcp.types as mt
     import uvicorn
-    from mcp import ClientSession
-    from mcp.client.streamable_http import streamable_http_client
     from mcp.server import Server
 
     async def call_tool(ctx, params):  # type: ignore[no-untyped-def]
@@ -156,25 +160,10 @@ async def noop_mcp_calls(n: int) -> list[float]:
     server = Server("noop", on_call_tool=call_tool, on_list_tools=list_tools)
     sock, url = mcp_server.bind_local()
     uv = uvicorn.Server(uvicorn.Config(mcp_server.http_app(server, url, "t"), log_level="warning"))
-    out: list[float] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(uv.serve, [sock])
-        while not uv.started:
-            await anyio.sleep(0.01)
-        async with (
-            httpx2.AsyncClient(headers={"Authorization": "Bearer t"}) as hc,
-            streamable_http_client(url, http_client=hc) as (r, w),
-            ClientSession(r, w) as s,
-        ):
-            await s.initialize()
-            for i in range(n + 1):
-                t = time.perf_counter()
-                await s.call_tool("noop", {})
-                if i:
-                    out.append(time.perf_counter() - t)
-        uv.should_exit = True
-    sock.close()
-    return out
+    tg.start_soon(uv.serve, [sock])
+    while not uv.started:
+        await anyio.sleep(0.01)
+    return uv, sock, url
 
 
 def main() -> None:
