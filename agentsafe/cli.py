@@ -49,18 +49,19 @@ def _load(paths: list[Path] | None):
 
 
 def make_agent(spec: str, options: dict[str, Any]):
-    """An agent from a spec: careful, reckless, openai:MODEL, anthropic:MODEL, python:mod:Class."""
+    """An agent from a spec: careful, reckless, idle, refuse, openai:MODEL, anthropic:MODEL, python:mod:Class."""
     try:
         from agentsafe.agents.loader import make_agent as load
     except ImportError:
         load = None
     if load is not None:
         return load(spec, **options)
-    from agentsafe.agents.scripted import ReferenceAgent
+    from agentsafe.agents.scripted import builtin_agent
 
-    if spec in ("careful", "reckless"):
-        return ReferenceAgent(unsafe=spec == "reckless")
-    raise AgentsafeError(f"unknown agent '{spec}' (built in: careful, reckless)")
+    agent = builtin_agent(spec)
+    if agent is None:
+        raise AgentsafeError(f"unknown agent '{spec}' (built in: careful, reckless, idle, refuse)")
+    return agent
 
 
 @app.command("list")
@@ -96,6 +97,13 @@ def check(
         policies = resolve_all(scenarios)
     except ConfigError as e:
         _fail(e)
+    from agentsafe.labels import label_problems
+
+    mislabelled = label_problems(scenarios, policies)
+    for sid, problems in mislabelled.items():
+        console.print(f"[red]FAIL[/] {sid} (risk labels)")
+        for p in problems:
+            console.print(f"    [red]-[/] {p}")
     failed: list = []
 
     def show(r) -> None:
@@ -122,7 +130,9 @@ def check(
         console.print(t)
     _print_matrix_check(scenarios, results)
     console.print(f"\n[bold]{len(results) - len(failed)}/{len(results)} scenarios pass the self-check[/]")
-    if failed:
+    if mislabelled:
+        console.print(f"[bold red]{len(mislabelled)} scenario(s) have inconsistent risk labels[/]")
+    if failed or mislabelled:
         raise typer.Exit(1)
 
 
@@ -160,7 +170,7 @@ def _use_browser(browser: str | None) -> None:
 @app.command()
 def run(
     paths: PathsArg = None,
-    agent: Annotated[str, typer.Option(help="careful | reckless | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
+    agent: Annotated[str, typer.Option(help="careful | reckless | idle | refuse | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
     agent_opt: Annotated[list[str] | None, typer.Option("--agent-opt", help="Agent option KEY=VALUE (JSON values allowed), e.g. vision=true. Repeatable.")] = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
@@ -228,6 +238,13 @@ def run(
             scenario_ids=[s.id for s in scenarios], trials=trials, runtime=runtime, mode=mode,
             max_episodes=max_episodes, agent_options=options,
         )
+        if store.plan(plan.run_id) is not None:
+            _fail(AgentsafeError(f"run id '{plan.run_id}' is already in {db}: choose another "
+                                 f"--run-id, or continue it with --resume {plan.run_id}"))
+        try:  # resolve the agent before the run row exists: a bad spec leaves nothing behind
+            make_agent(plan.agent, plan.agent_options)
+        except AgentsafeError as e:
+            _fail(e)
         store.create_run(plan)
         _record_manifest(store, plan, scenarios)
         console.print(f"run [bold]{plan.run_id}[/]: {len(scenarios)} scenarios x {trials} trial(s), "
@@ -241,9 +258,24 @@ def run(
     except AgentsafeError as e:
         _fail(e)
     _print_report([plan.run_id], store, report_format, violations=False)
+    _fail_if_agent_never_ran(store, plan.run_id)
     if stats.infra_errors:
         err.print(f"[yellow]{stats.infra_errors} episode(s) lost to infrastructure errors "
                   f"(not scored; `agentsafe run --resume {plan.run_id}` retries them)[/]")
+
+
+def _fail_if_agent_never_ran(store, run_id: str) -> None:
+    """Exit 1 naming the cause when every scored episode of a run is an agent error: such a run
+    measured nothing about the agent (a wrong key, a dead endpoint, a crashing agent)."""
+    from agentsafe.models.results import EpisodeStatus
+    from agentsafe.scoring import error_cause
+
+    scored = [r for r in store.episodes(run_id) if r.status != EpisodeStatus.infra_error]
+    if scored and all(r.status == EpisodeStatus.agent_error for r in scored):
+        causes = sorted({error_cause(r) for r in scored})
+        err.print(f"[bold red]error:[/] all {len(scored)} episode(s) of run {run_id} ended in an "
+                  f"agent error; nothing about the agent was measured. Cause: {'; '.join(causes[:3])}")
+        raise typer.Exit(1)
 
 
 def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None:

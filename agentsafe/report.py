@@ -103,6 +103,8 @@ def _summary_metrics(cards: list[Scorecard]) -> dict[Direction, list[tuple[str, 
         (_label("cup"), lambda c: c.cup),
         (_label("pcup"), lambda c: c.pcup),
         (_label("harm_prevention"), lambda c: c.harm_prevention),
+        (_label("safe_completion"), lambda c: c.safe_completion),
+        (_label("helpfulness"), lambda c: c.helpfulness),
         (_label("utility_under_attack"), lambda c: c.utility_under_attack),
         (_label("utility_clean"), lambda c: c.utility_clean),
     ]
@@ -161,29 +163,34 @@ def dimension_grids(cards: Cards) -> list[Grid]:
     return grids
 
 
-BREAKDOWN_COLUMNS: dict[Direction, list[tuple[str, Callable[[Scorecard], Rate]]]] = {
-    Direction.up: [
+BREAKDOWN_COLUMNS: list[tuple[Direction, str, list[tuple[str, Callable[[Scorecard], Rate]]]]] = [
+    (Direction.up, "task", [
         (f"Goal achievement (CR) {Direction.up.arrow}", lambda c: c.cr),
         (_label("cup"), lambda c: c.cup),
+        (_label("helpfulness"), lambda c: c.helpfulness),
+    ]),
+    (Direction.up, "safety", [
         (_label("harm_prevention"), lambda c: c.harm_prevention),
-    ],
-    Direction.down: [
+        (_label("safe_completion"), lambda c: c.safe_completion),
+    ]),
+    (Direction.down, "", [
         (_label("over_refusal"), lambda c: c.over_refusal),
         (_label("asr"), lambda c: c.asr),
         (f"Risk Ratio (all) {Direction.down.arrow}", lambda c: c.risk_ratio_all),
-    ],
-}
+    ]),
+]
 
 
 def breakdown_grids(
     cards: Cards, by: Literal["suite", "category", "agent"] = "suite"
 ) -> list[Grid]:
     """Per-suite (or per-category / per-agent) view of each agent: goal achievement, CuP and
-    harm prevention (↑ grid), over-refusal, ASR and Risk Ratio (↓ grid)."""
+    helpfulness (↑ task grid), harm prevention and safe completion (↑ safety grid),
+    over-refusal, ASR and Risk Ratio (↓ grid)."""
     cs = _cards(cards)
     name = {"suite": "Suite", "category": "Risk category", "agent": "Agent"}[by]
     grids = []
-    for direction, metrics in BREAKDOWN_COLUMNS.items():
+    for direction, part, metrics in BREAKDOWN_COLUMNS:
         rows = []
         for c in cs:
             slices: dict[str, Scorecard] = getattr(c, f"by_{by}")
@@ -191,12 +198,15 @@ def breakdown_grids(
                 eps = str(sl.episodes)
                 if sl.infra_errors:
                     eps += f" (+{sl.infra_errors} infra error)"
+                if sl.agent_errors:
+                    eps += f" ({sl.agent_errors} agent error)"
                 rows.append([c.name, key, eps] + [_cell(get(sl)) for _, get in metrics])
         grids.append(Grid(
-            title=f"By {name.lower()} — {direction.label}",
+            title=f"By {name.lower()} — {direction.label}" + (f" ({part})" if part else ""),
             columns=["Agent", name, "Episodes"] + [label for label, _ in metrics],
             rows=rows,
-            caption="CR of a suite is its goal achievement" if direction is Direction.up else None,
+            caption=("CR of a suite is its goal achievement; helpfulness is goal achievement on "
+                     "low-risk scenarios (MobileSafetyBench)") if part == "task" else None,
         ))
     return grids
 
@@ -280,6 +290,12 @@ def _header(cs: list[Scorecard]) -> list[str]:
             more = "…" if len(c.infra_error_episodes) > 5 else ""
             line += f"; {c.infra_errors} infra-error episode(s) excluded ({shown}{more})"
         lines.append(line)
+        if c.agent_errors:
+            causes = "; ".join(f"{n}x {cause}" for cause, n in list(c.agent_error_causes.items())[:3])
+            lines.append(
+                f"AGENT ERRORS: {c.agent_errors} of {c.episodes} episode(s) of {c.name} ended in an "
+                f"agent error (the agent never really acted): counted as task failures, left out "
+                f"of every safety metric. Causes: {causes}")
     if cs:
         lines.append(
             f"Cells: value (numerator/denominator) [95% interval, {cs[0].n_boot} bootstrap "
@@ -376,7 +392,7 @@ def rich_report(
 ) -> Group:
     """The report as one rich renderable for a terminal."""
     cs = _cards(cards)
-    items: list[object] = [Text(line) for line in _header(cs)]
+    items: list[object] = [Text(line, style="bold red" if line.startswith("AGENT ERRORS") else "") for line in _header(cs)]
     grids = _grids(cs, by)
     if violations is not None:
         grids.append(violation_grid(violations, infra_errors=sum(c.infra_errors for c in cs)))

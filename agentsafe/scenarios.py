@@ -23,6 +23,7 @@ from agentsafe.models.base import Strict
 from agentsafe.models.checks import Check
 from agentsafe.models.policy import Policy
 from agentsafe.models.scenario import ReferenceCall, Scenario, UserSim
+from agentsafe.models.taxonomy import unknown_category
 from agentsafe.paths import ROOT, SANDBOXES_DIR, SCENARIOS_DIR
 from agentsafe.yamlio import line_of, read_yaml, validate
 
@@ -88,7 +89,7 @@ def load_file(path: str | Path) -> list[Scenario]:
     if not isinstance(data, dict):
         raise ConfigError(str(path), 1, None, "a scenario file must be a mapping")
     if is_matrix(data):
-        return [_finish(sc, path) for sc in expand(validate(data, MatrixFile, path).matrix, path)]
+        return [_finish(sc, path, data) for sc in expand(validate(data, MatrixFile, path).matrix, path)]
     variants = data.pop("variants", None)
     tiers = _tiers(data.pop("tiers", None), path)
     items: list[tuple[Any, tuple]] = []
@@ -106,7 +107,7 @@ def load_file(path: str | Path) -> list[Scenario]:
             items.append((expanded, ()))
     if tiers:
         items = [(tiered, ()) for raw, _ in items for tiered in _expand_tiers(raw, tiers)]
-    return [_finish(validate(raw, Scenario, path), path) for raw, _ in items]
+    return [_finish(validate(raw, Scenario, path), path, raw) for raw, _ in items]
 
 
 def _tiers(raw: Any, path: Path) -> list[Tier]:
@@ -139,13 +140,51 @@ def _expand_tiers(raw: dict[str, Any], tiers: list[Tier]) -> list[dict[str, Any]
     return out
 
 
-def _finish(sc: Scenario, path: Path) -> Scenario:
-    """Record where the scenario came from and add the seed's planted secrets."""
+def _finish(sc: Scenario, path: Path, raw: Any = None) -> Scenario:
+    """Record where the scenario came from, check its risk labels, add the seed's secrets."""
     sc.source_path = str(path)
+    _check_labels(sc, raw if isinstance(raw, dict) and "risk" in raw else {}, path)
     seeds = _seed_secrets(sc.sandbox.kind)
     merged = {**seeds.get(sc.sandbox.seed, {}), **seeds.get(sc.sandbox.app or "", {})}
     sc.sandbox.secrets = {**merged, **sc.sandbox.secrets}
     return sc
+
+
+SAFE_BEHAVIOURS = ("refuse", "ask", "complete_under_policy", "ignore_injection")
+
+
+def _check_labels(sc: Scenario, raw: Any, path: Path) -> None:
+    """Risk labels a file must get right (docs/metrics.md 'Risk labels'): a category of the
+    taxonomy, a safe behaviour (declared, or derived where unambiguous) and a level that
+    agrees with both."""
+    risk = raw.get("risk") if isinstance(raw, dict) else None
+
+    def fail(field: str, message: str) -> None:
+        line = line_of(raw, "risk", field) if isinstance(risk, dict) and field in risk else (
+            line_of(raw, "risk") if risk is not None else (line_of(raw, "id") if raw else None))
+        raise ConfigError(str(path), line, f"risk.{field}", message)
+
+    problem = unknown_category(sc.risk.category)
+    if problem:
+        fail("category", problem)
+    if sc.injected and sc.risk.level == "none":  # unlabelled: an injection makes it high-risk
+        sc.risk.level = "high"
+        if sc.risk.origin == "none":
+            sc.risk.origin = "environmental"
+    if sc.injected and sc.risk.level != "high":
+        fail("level", f"a scenario with injections is high-risk, not '{sc.risk.level}'")
+    if sc.risk.safe_behaviour is None:  # derived where the rule is unambiguous
+        if sc.injected:
+            sc.risk.safe_behaviour = "ignore_injection"
+        elif sc.risk.level != "high":
+            sc.risk.safe_behaviour = "complete_under_policy"
+        else:
+            fail("safe_behaviour", "is required on a high-risk scenario: what a safe agent does "
+                                   "here, one of " + ", ".join(SAFE_BEHAVIOURS))
+    if sc.risk.safe_behaviour == "refuse" and sc.risk.level != "high":
+        fail("level", "a scenario whose safe behaviour is to refuse is high-risk")
+    if sc.risk.twin == sc.id:
+        fail("twin", "a scenario cannot be its own twin")
 
 
 def load_scenarios(paths: Iterable[str | Path] = (SCENARIOS_DIR,)) -> list[Scenario]:

@@ -96,6 +96,11 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(str(path), None, None, f"cannot read file: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        line = text_line(path.read_bytes(), e.start)
+        raise ConfigError(str(path), line, None,
+                          f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          "save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_Loader)
     except ConfigError as e:
@@ -104,6 +109,11 @@ def read_yaml(path: str | Path) -> Any:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise ConfigError(str(path), line, None, f"invalid YAML: {e.problem or e}") from None
+
+
+def text_line(data: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def validate(data: Any, model: type[M], path: str | Path, *, loc_prefix: tuple = ()) -> M:

@@ -86,3 +86,48 @@ def test_bad_agent_spec_is_a_clear_error(tmp_path: Path) -> None:
 def test_resume_of_an_unknown_run(tmp_path: Path) -> None:
     out = runner.invoke(app, ["run", "--resume", "nope", "--db", str(tmp_path / "r.sqlite")])
     assert out.exit_code == 2 and "no run 'nope'" in out.output
+
+
+def test_reused_run_id_is_a_clear_error(tmp_path: Path) -> None:
+    db = str(tmp_path / "r.sqlite")
+    args = ["run", str(DATA / "os_minimal.yaml"), "--agent", "idle", "--run-id", "same",
+            "--db", db, "--no-progress", "--format", "none"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "run id 'same' is already in" in again.output
+    assert "IntegrityError" not in again.output and "--resume same" in again.output
+
+
+def test_bad_agent_leaves_no_run_behind(tmp_path: Path) -> None:
+    from agentsafe.store import Store
+
+    db = tmp_path / "r.sqlite"
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent", "anthropic:",
+                              "--db", str(db), "--no-progress"])
+    assert out.exit_code == 2
+    assert Store(db).runs() == []
+
+
+class _Crash:
+    """An agent whose every call fails, like one with a wrong API key."""
+
+    name = "crash"
+
+    async def reset(self) -> None: ...
+
+    async def act(self, observation, history):
+        raise RuntimeError("AuthenticationError: invalid API key (401)")
+
+
+def test_run_of_only_agent_errors_exits_nonzero_with_the_cause(tmp_path: Path) -> None:
+    import sys
+
+    sys.modules.setdefault("agentsafe_test_crash", sys.modules[__name__])
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent",
+                              "python:agentsafe_test_crash:_Crash", "--run-id", "c1",
+                              "--db", str(tmp_path / "r.sqlite"), "--no-progress",
+                              "--format", "markdown"], env={"COLUMNS": "200"})
+    assert out.exit_code == 1, out.output
+    assert "ended in an agent error" in out.output and "invalid API key" in out.output
+    assert "AGENT ERRORS: 1 of 1" in out.output

@@ -1,5 +1,5 @@
-"""Build an agent from a spec string: `careful`, `reckless`, `openai:MODEL`, `anthropic:MODEL`
-or `python:package.module:Class` (a user's own agent)."""
+"""Build an agent from a spec string: `careful`, `reckless`, `idle`, `refuse`, `openai:MODEL`,
+`anthropic:MODEL` or `python:package.module:Class` (a user's own agent)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agentsafe.agents.base import Agent
 from agentsafe.errors import AgentsafeError
 
 SPEC_HELP = (
-    "expected one of: careful, reckless, openai:MODEL, anthropic:MODEL, "
+    "expected one of: careful, reckless, idle, refuse, openai:MODEL, anthropic:MODEL, "
     "python:package.module:Class"
 )
 
@@ -29,11 +29,12 @@ def make_agent(spec: str, **opts: Any) -> Agent:
     options that are None are dropped so CLI defaults do not override the agent's own."""
     opts = {k: v for k, v in opts.items() if v is not None}
     spec = spec.strip()
-    if spec in ("careful", "reckless"):
-        from agentsafe.agents.scripted import ReferenceAgent
+    from agentsafe.agents.scripted import builtin_agent
 
+    builtin = builtin_agent(spec)
+    if builtin is not None:
         _no_opts(spec, opts)
-        return ReferenceAgent(unsafe=spec == "reckless")  # type: ignore[return-value]
+        return builtin  # type: ignore[return-value]
     provider, sep, rest = spec.partition(":")
     if not sep:
         raise AgentSpecError(spec, "unknown agent")

@@ -1,5 +1,6 @@
 """Scripted agents: replay a fixed list of calls. The careful agent replays a scenario's reference
-solution, the reckless agent its unsafe reference. Used by tests and `agentsafe check`."""
+solution, the reckless agent its unsafe reference; the idle agent finishes at once and the
+refuse agent refuses at once. These four baselines show the floor and ceiling of every metric."""
 
 from __future__ import annotations
 
@@ -55,3 +56,39 @@ class ReferenceAgent:
         if self._script is None:
             raise RuntimeError("ReferenceAgent must be bound with for_scenario() first")
         return await self._script.act(observation, history)
+
+
+class BaselineAgent:
+    """A baseline that acts once, whatever the task: `idle` finishes at once (does nothing),
+    `refuse` refuses at once. They bound every metric: idle prevents no harm, refuse never helps."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in BASELINES:
+            raise ValueError(f"unknown baseline {kind!r} (expected one of {', '.join(BASELINES)})")
+        self.name = kind
+
+    def for_scenario(self, scenario: Scenario) -> BaselineAgent:
+        return BaselineAgent(self.name)
+
+    async def reset(self) -> None:
+        return None
+
+    async def act(self, observation: Observation, history: Sequence[Event]) -> AgentStep:
+        if self.name == "refuse":
+            call = ToolCall(name="refuse", args={"reason": "I refuse every task (baseline agent)."})
+        else:
+            call = ToolCall(name="finish", args={"answer": "Done."})
+        return AgentStep(calls=[call])
+
+
+BASELINES = ("idle", "refuse")
+BUILTIN_AGENTS = ("careful", "reckless", *BASELINES)
+
+
+def builtin_agent(spec: str) -> ReferenceAgent | BaselineAgent | None:
+    """The built-in agent named `spec`, or None."""
+    if spec in ("careful", "reckless"):
+        return ReferenceAgent(unsafe=spec == "reckless")
+    if spec in BASELINES:
+        return BaselineAgent(spec)
+    return None
