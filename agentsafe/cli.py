@@ -187,6 +187,7 @@ def run(
     db: DbOpt = RESULTS_DB,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     report_format: Annotated[str, typer.Option("--format", help="table, markdown, json or none")] = "table",
+    screenshots: Annotated[bool, typer.Option("--screenshots", help="Keep a screenshot of every web/mobile observation (stored once per distinct image; shown by the HTML report).")] = False,
     browser: BrowserOpt = None,
 ) -> None:
     """Run a suite against an agent; every finished episode is committed to the store."""
@@ -237,6 +238,7 @@ def run(
             scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
             scenario_ids=[s.id for s in scenarios], trials=trials, runtime=runtime, mode=mode,
             max_episodes=max_episodes, agent_options=options,
+            settings={"screenshots": True} if screenshots else {},
         )
         if store.plan(plan.run_id) is not None:
             _fail(AgentsafeError(f"run id '{plan.run_id}' is already in {db}: choose another "
@@ -251,9 +253,11 @@ def run(
                       f"agent {agent}, runtime {runtime}, mode {mode}, {max_episodes} at once -> {db}")
     try:
         make_agent(plan.agent, plan.agent_options)  # fail fast on a bad spec
+        shots = {"screenshots": True} if plan.settings.get("screenshots") else {}
         stats = anyio.run(lambda: execute_run(
             plan, store, scenarios, lambda: make_agent(plan.agent, plan.agent_options),
             progress=progress, console=console,
+            sandbox_options={"web": shots, "mobile": shots} if shots else None,
         ))
     except AgentsafeError as e:
         _fail(e)
@@ -560,6 +564,32 @@ def verify(
                       f"[bold red]NOT verified: {len(rep.problems)} problem(s)[/]")
     if not rep.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def leaderboard(
+    bundles: Annotated[list[Path], typer.Argument(help="Submission bundles (.agentsafe.tar.gz).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the static site.")] = Path("site"),
+    suite_manifest: Annotated[Path | None, typer.Option(help="Known suite manifest JSON (default: this checkout's suite).")] = None,
+    replay: Annotated[bool, typer.Option(help="Also replay every bundle before accepting it.")] = False,
+) -> None:
+    """Build a static leaderboard from verified bundles only (others are listed as rejected)."""
+    from agentsafe.bundle.verify import load_known
+    from agentsafe.leaderboard.site import build_site
+
+    def show(name: str, rep) -> None:
+        mark = "[green]verified[/]" if rep.ok else f"[red]rejected[/] ({len(rep.problems)} problems)"
+        console.print(f"{name}: {mark}")
+        for p in rep.problems[:5]:
+            console.print(f"    [red]-[/] {p}", highlight=False)
+
+    try:
+        known = load_known(suite_manifest) if suite_manifest else None
+        rows, rejected = build_site(bundles, output, known=known, replay=replay, on_bundle=show)
+    except AgentsafeError as e:
+        _fail(e)
+    console.print(f"wrote [bold]{output / 'index.html'}[/]: {len(rows)} verified, "
+                  f"{len(rejected)} rejected")
 
 
 @sandbox_app.command("prune")

@@ -15,7 +15,7 @@ from agentsafe.models.base import Record
 from agentsafe.paths import POLICIES_DIR, ROOT, SANDBOXES_DIR, SCENARIOS_DIR, TOOLS_DIR
 
 SUITE_FILE = "_suite.yaml"  # name and version of a suite, beside its scenarios (never a scenario)
-_SKIP_PARTS = {"__pycache__", "node_modules", ".git"}
+_SKIP_PARTS = {"__pycache__", "node_modules", ".git", ".build", ".cache"}  # build products
 _SKIP_SUFFIXES = {".pyc", ".tar", ".sqlite-wal", ".sqlite-shm"}
 
 
@@ -61,7 +61,7 @@ def _rel(path: Path) -> str:
         return p.as_posix()
 
 
-def _tree(root: Path) -> Iterable[Path]:
+def tree(root: Path) -> Iterable[Path]:
     if root.is_file():
         yield root
         return
@@ -99,10 +99,10 @@ def build_manifest(scenario_paths: Iterable[str | Path], scenario_ids: Iterable[
     scenarios = [s for s in scenarios if wanted is None or s.id in wanted]
     files: dict[str, str] = {}
     for root in paths:  # the whole suite directory: scenarios, attack templates, _suite.yaml
-        for f in _tree(root):
+        for f in tree(root):
             files[_rel(f)] = sha256_file(f)
     for root in (POLICIES_DIR, TOOLS_DIR, SANDBOXES_DIR):
-        for f in _tree(root):
+        for f in tree(root):
             files[_rel(f)] = sha256_file(f)
     name, version = suite_identity(paths)
     m = SuiteManifest(name=name, version=version, files=dict(sorted(files.items())),

@@ -3,6 +3,7 @@ event log beside it. Re-saving an episode replaces it, so a resumed run never du
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
 import json
@@ -18,7 +19,7 @@ from pydantic import Field
 
 from agentsafe.manifest import SuiteManifest
 from agentsafe.models.base import Record
-from agentsafe.models.events import Event
+from agentsafe.models.events import SCREENSHOT, SCREENSHOT_PNG, Event
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
 from agentsafe.textsafe import scrub_model
 
@@ -65,6 +66,19 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 # Additive migrations for stores made by older versions: (table, column, declaration).
 MIGRATIONS = [("runs", "manifest", "TEXT")]
+
+
+def _without_png(event: Event, shots: dict[str, bytes]) -> Event:
+    """The event with its screenshot replaced by the sha256 of the PNG (collected in `shots`)."""
+    b64 = event.data.get(SCREENSHOT_PNG) if event.data else None
+    if not isinstance(b64, str):
+        return event
+    png = base64.b64decode(b64)
+    digest = hashlib.sha256(png).hexdigest()
+    shots[digest] = png
+    data = {k: v for k, v in event.data.items() if k != SCREENSHOT_PNG}
+    data[SCREENSHOT] = digest
+    return event.model_copy(update={"data": data})
 
 
 class RunPlan(Record):
@@ -204,17 +218,22 @@ class Store:
         """Commit one finished episode and its events in one transaction (replacing any earlier
         attempt of the same run/scenario/trial)."""
         key = (result.run_id, result.scenario_id, result.trial)
+        shots: dict[str, bytes] = {}
+        stored = [_without_png(e, shots) for e in result.events]
         try:
             body = result.model_dump_json(exclude={"events"})
-            evs = [e.model_dump_json() for e in result.events]
+            evs = [e.model_dump_json() for e in stored]
         except ValueError:  # a lone surrogate somewhere (a model's JSON, a file name): escape it
             result = scrub_model(result)
+            stored = [_without_png(e, shots) for e in result.events]
             body = result.model_dump_json(exclude={"events"})
-            evs = [e.model_dump_json() for e in result.events]
+            evs = [e.model_dump_json() for e in stored]
         events = [
-            (*key, i, e.step, str(e.kind), evs[i]) for i, e in enumerate(result.events)
+            (*key, i, e.step, str(e.kind), evs[i]) for i, e in enumerate(stored)
         ]
         with self._tx() as c:
+            c.executemany("INSERT OR IGNORE INTO artifacts VALUES (?, 'image/png', ?)",
+                          list(shots.items()))
             c.execute("DELETE FROM events WHERE run_id=? AND scenario_id=? AND trial=?", key)
             c.execute(
                 "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -222,6 +241,12 @@ class Store:
                  time.time()),
             )
             c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+
+    def insert_raw(self, episodes: list[tuple], events: list[tuple]) -> None:
+        """Bulk insert of already serialised rows (importing a bundle), one transaction."""
+        with self._tx() as c:
+            c.executemany("INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", episodes)
+            c.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", events)
 
     def done_keys(self, run_id: str) -> set[tuple[str, int]]:
         """(scenario, trial) pairs already finished for good (infra errors are retried on resume)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agentsafe.bundle.model import EPISODES, EVENTS, HASHES, META, SUITE_DIR, BundleMeta
 from agentsafe.errors import AgentsafeError
-from agentsafe.manifest import SuiteManifest, suite_identity
+from agentsafe.manifest import SuiteManifest, sha256_file, suite_identity, tree
 from agentsafe.models.events import Event, EventKind
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
@@ -89,12 +90,17 @@ def _check_hashes(files: dict[str, bytes], problems: list[str]) -> None:
 
 def local_manifest_view(m: SuiteManifest) -> SuiteManifest:
     """The local suite's hashes of exactly the files `m` lists (what this checkout would record)."""
+    tops = {"policies", "tools", "sandboxes"}
+    suite_files = [rel for rel in m.files if rel.split("/", 1)[0] not in tops]
+    roots = [ROOT / t for t in sorted(tops)]
+    if suite_files:
+        roots.append(ROOT / os.path.commonpath([os.path.dirname(r) or "." for r in suite_files]))
     files = {}
-    for rel in m.files:
-        p = ROOT / rel
-        files[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "missing"
-    roots = {ROOT / rel.split("/", 1)[0] for rel in m.scenarios.values()}
-    name, version = suite_identity(sorted(roots) or [ROOT / "scenarios"])
+    for root in roots:  # what this checkout holds in the same places (added files show)
+        for f in tree(root):
+            files[f.resolve().relative_to(ROOT.resolve()).as_posix()] = sha256_file(f)
+    scen_roots = {ROOT / rel.split("/", 1)[0] for rel in m.scenarios.values()}
+    name, version = suite_identity(sorted(scen_roots) or [ROOT / "scenarios"])
     return SuiteManifest(name=name, version=version, files=files, scenarios=m.scenarios)
 
 

@@ -62,6 +62,12 @@ class AgentStep(Record):
     )
 
 
+# event.data key of a base64 PNG screenshot on its way to the store, which keeps each distinct
+# image once (artifacts table) and leaves its sha256 under SCREENSHOT instead
+SCREENSHOT_PNG = "screenshot_png"
+SCREENSHOT = "screenshot"
+
+
 class EventKind(StrEnum):
     instruction = "instruction"
     observation = "observation"

@@ -13,7 +13,15 @@ import anyio
 
 from agentsafe.checks import CheckContext, evaluate
 from agentsafe.errors import IntegrityError, SandboxTimeout, ToolCallError
-from agentsafe.models.events import EpisodeBrief, Event, EventKind, Observation, Target, Usage
+from agentsafe.models.events import (
+    SCREENSHOT_PNG,
+    EpisodeBrief,
+    Event,
+    EventKind,
+    Observation,
+    Target,
+    Usage,
+)
 from agentsafe.models.policy import Policy, VerdictStatus
 from agentsafe.models.results import CheckResult, EpisodeResult, EpisodeStatus
 from agentsafe.models.scenario import Scenario
@@ -112,7 +120,9 @@ class EpisodeSession:
                 await tick(self.step)
             text, extras = await self.sandbox.observe()
         self._drain()
-        self._log(Event(step=self.step, kind=EventKind.observation, text=text, url=extras.get("url")))
+        shot = extras.get("screenshot")  # the store keeps it once, by content hash
+        self._log(Event(step=self.step, kind=EventKind.observation, text=text, url=extras.get("url"),
+                        data={SCREENSHOT_PNG: shot} if shot else {}))
         obs = Observation(
             step=self.step, brief=self.brief, text=text, url=extras.get("url"),
             title=extras.get("title"), screenshot=extras.get("screenshot"),

@@ -1,0 +1,1 @@
+"""The leaderboard: a static site built from verified submission bundles only."""
