@@ -593,17 +593,29 @@ def leaderboard(
 
 
 @sandbox_app.command("prune")
-def prune(run: Annotated[str | None, typer.Option(help="Only this run's containers.")] = None) -> None:
-    """Remove leftover agentsafe containers (all, or one run's)."""
-    try:
-        from agentsafe.runtime.docker import prune as do_prune
-    except ImportError as e:
-        _fail(AgentsafeError(f"docker runtime unavailable: {e}"))
-    try:
-        n = do_prune(run)
-    except AgentsafeError as e:
-        _fail(e)
-    console.print(f"removed {n} container(s)")
+def prune(
+    run: Annotated[str | None, typer.Option(help="Only this run's containers.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also containers of live runs.")] = False,
+    docker: Annotated[bool, typer.Option(help="Sweep Docker containers too (if a daemon answers).")] = True,
+) -> None:
+    """Remove what dead runs left behind: containers, temp dirs, orphaned processes, cgroups.
+    Live runs (their owning process still exists) are never touched unless --all."""
+    from agentsafe.runtime.sweep import sweep
+
+    swept = sweep()
+    n = 0
+    if docker:
+        try:
+            from agentsafe.runtime import docker as dk
+
+            if dk.daemon_available():  # connecting reaps every dead run's containers
+                n = sum(dk.REAPED) + dk.prune(run, include_live=all_)
+        except ImportError:
+            pass
+        except AgentsafeError as e:
+            _fail(e)
+    console.print(f"removed {n} container(s), {swept['temp_dirs']} temp dir(s), "
+                  f"{swept['processes']} orphaned process(es), {swept['cgroups']} cgroup(s)")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -150,7 +150,7 @@ async def test_mobile_scenario_contract_holds_on_docker() -> None:
         c = phone.app.container.attrs["HostConfig"]
         assert c["NetworkMode"] == "host" and c["ReadonlyRootfs"] is True
         assert _listeners(phone.port) == ["0100007F"]
-        docker = MobileSandbox(runtime="docker", base_url=phone.base_url)
+        docker = MobileSandbox(runtime="docker", base_url=phone.base_url, token=phone.token)
         await docker.start()
         try:
             for unsafe in (False, True):

@@ -3,11 +3,13 @@ host files, a fork bomb and a memory hog contained by the limits while the harne
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
@@ -43,13 +45,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_dir() -> Path:
-    d = Path(tempfile.mkdtemp(prefix="agentsafe-seed-"))
+def seed_dir() -> Iterator[Path]:
+    d = Path(tempfile.mkdtemp(prefix=f"agentsafe-seed-{os.getpid()}-"))
     (d / "docs").mkdir()
     (d / "docs" / "report.txt").write_text("quarterly numbers\n")
     (d / ".ssh").mkdir(mode=0o700)
     (d / ".ssh" / "id_rsa").write_text("-----BEGIN KEY-----\nCANARY-KEY\n")
-    return d
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

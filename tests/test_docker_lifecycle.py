@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
@@ -85,11 +84,12 @@ def test_prune_removes_only_the_given_run() -> None:
     b = _bare_container(other)
     try:
         assert {c.id for c in dk.list_managed(RUN_ID)} == {a}
-        assert dk.prune(RUN_ID) == 1
+        assert dk.prune(RUN_ID) == 0  # its owner (this process) is alive: not a leftover
+        assert dk.prune(RUN_ID, include_live=True) == 1
         assert dk.list_managed(RUN_ID) == []
         assert [c.id for c in dk.list_managed(other)] == [b]
     finally:
-        dk.prune(other)
+        dk.prune(other, include_live=True)
     assert dk.list_managed(other) == []
 
 
@@ -137,15 +137,15 @@ def test_leftovers_of_dead_owners_are_reaped_at_next_start() -> None:
         assert dk.list_managed(f"{RUN_ID}-orphan") == []
         assert [c.id for c in dk.list_managed(f"{RUN_ID}-live")] == [live]
     finally:
-        dk.prune(f"{RUN_ID}-live")
-        dk.prune(f"{RUN_ID}-orphan")
+        dk.prune(f"{RUN_ID}-live", include_live=True)
+        dk.prune(f"{RUN_ID}-orphan", include_live=True)
     assert orphan
 
 
 @needs_docker
 @pytest.mark.anyio
-async def test_container_dying_mid_episode_is_a_sandbox_error() -> None:
-    seed = Path(tempfile.mkdtemp())
+async def test_container_dying_mid_episode_is_a_sandbox_error(tmp_path: Path) -> None:
+    seed = tmp_path
     (seed / "a.txt").write_text("a")
     box = dk.DockerOSBackend(run_id=RUN_ID)
     await box.start()
@@ -182,11 +182,18 @@ async def test_start_to_first_command_and_close_leave_nothing() -> None:
 
 
 @needs_docker
-def test_cli_sandbox_prune_removes_a_runs_containers() -> None:
+def test_cli_sandbox_prune_removes_a_dead_runs_containers_only() -> None:
     run = f"{RUN_ID}-cli"
-    _bare_container(run)
-    out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune", "--run", run],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr
-    assert "removed 1 container" in out.stdout
-    assert dk.list_managed(run) == []
+    p = subprocess.Popen(["true"])
+    p.wait()
+    _bare_container(run, owner=dk.owner_label(p.pid))  # its owner is gone: a leftover
+    live = _bare_container(run)  # owned by this living process
+    try:
+        out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune", "--run",
+                              run], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                             check=False)
+        assert out.returncode == 0, out.stderr
+        assert "removed 0 container" not in out.stdout
+        assert [c.id for c in dk.list_managed(run)] == [live]
+    finally:
+        dk.prune(run, include_live=True)

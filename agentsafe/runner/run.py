@@ -22,6 +22,7 @@ from agentsafe.runner.executors.base import AgentFactory
 from agentsafe.runner.executors.local import LocalExecutor
 from agentsafe.runner.session import Timeouts
 from agentsafe.runner.worker import Worker, run_one
+from agentsafe.runtime.sweep import sweep
 from agentsafe.store import RunPlan, Store
 
 
@@ -100,6 +101,7 @@ async def execute_run(
 ) -> RunStats:
     """Run every (scenario, trial) of `plan` not yet in the store; commit each as it ends."""
     os.environ["AGENTSAFE_RUN_ID"] = plan.run_id  # labels this run's containers (docker runtime)
+    sweep()  # what killed runs left on this host (their containers go at the first docker use)
     ctx = RunContext(plan=plan, policies=resolve_all(scenarios), make_agent=make_agent,
                      timeouts=timeouts or Timeouts(), retries=retries,
                      sandbox_options=sandbox_options or {})

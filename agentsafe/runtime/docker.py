@@ -113,6 +113,7 @@ _client_lock = threading.Lock()
 _client: Any = None
 _reaped = False
 _live: dict[str, Any] = {}  # container id -> Container, removed at interpreter exit
+REAPED: list[int] = []  # containers of dead runs removed when this process connected
 
 
 def docker_client() -> Any:
@@ -136,7 +137,7 @@ def docker_client() -> Any:
         if not _reaped:
             _reaped = True
             with contextlib.suppress(Exception):  # best effort: never blocks a run
-                reap_orphans(_client)
+                REAPED.append(reap_orphans(_client))
         return _client
 
 
@@ -207,11 +208,13 @@ def _remove(client: Any, cid: str, wait: float = 20.0) -> bool:
     return True
 
 
-def prune(run_id: str | None = None) -> int:
-    """Remove agentsafe's labelled containers (all, or one run's); returns how many.
-    `agentsafe sandbox prune [--run RUN]` calls this."""
+def prune(run_id: str | None = None, include_live: bool = False) -> int:
+    """Remove agentsafe's labelled containers of dead runs (owner process gone; all of them,
+    or one run's); `include_live` removes live runs' too. Returns how many.
+    `agentsafe sandbox prune [--run RUN] [--all]` calls this."""
     client = docker_client()
-    return sum(_remove(client, c.id) for c in list_managed(run_id))
+    return sum(_remove(client, c.id) for c in list_managed(run_id)
+               if include_live or not c.owner or not _owner_alive(c.owner))
 
 
 def reap_orphans(client: Any = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import time
 import uuid
@@ -184,10 +185,11 @@ class DockerAppServer(AppServer):
         if self.app is not None:
             return
         cmd = ["python3", "/opt/agentsafe/web/server.py", "--workdir", "/tmp/work",
-               "--token", self.token, "--host", "127.0.0.1", "--port", "0"]
+               "--host", "127.0.0.1", "--port", "0"]
         if self.apps:
             cmd += ["--apps", ",".join(self.apps)]
-        self.app = AppContainer("web", self.image, cmd, run_id=self.run_id, limits=self.limits)
+        self.app = AppContainer("web", self.image, cmd, run_id=self.run_id, limits=self.limits,
+                                env={"AGENTSAFE_WEB_TOKEN": self.token})
         try:
             await self.app.start()
             info = json.loads(await self.app.first_line(self.startup_timeout))
@@ -227,10 +229,12 @@ class PhoneContainer:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
+        self.token = secrets.token_hex(16)
         self.app = AppContainer(
             "mobile", image, ["python3", "-m", "phone.server", "--host", "127.0.0.1",
                               "--port", str(self.port)],
-            run_id=run_id, limits=limits, env={"PYTHONPATH": "/opt/agentsafe/mobile"})
+            run_id=run_id, limits=limits, env={"PYTHONPATH": "/opt/agentsafe/mobile",
+                                               "AGENTSAFE_PHONE_TOKEN": self.token})
 
     async def start(self) -> str:
         """Start the server and wait until it answers; returns base_url."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -124,6 +125,17 @@ def _line(n: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+async def spawn_phone_server(port: int, token: str, log: Any) -> Process:
+    """The phone server on 127.0.0.1:port. The token travels in the environment (never argv:
+    `ps` shows that); the server exits when its stdin (our pipe) closes, so it dies with the
+    harness even when the harness is killed with SIGKILL."""
+    env = {**os.environ, "PYTHONPATH": str(PHONE_DIR), "AGENTSAFE_PHONE_TOKEN": token}
+    return await anyio.open_process(
+        [sys.executable, "-m", "phone.server", "--port", str(port), "--watch-stdin"],
+        cwd=str(PHONE_DIR), env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=log)
+
+
 class MobileSandbox:
     """A simulated Android phone. Runtime `local`: the phone server runs as a subprocess bound to
     127.0.0.1; `docker`: in a hardened container (agentsafe.runtime.docker_apps.PhoneContainer);
@@ -137,6 +149,8 @@ class MobileSandbox:
             raise ConfigError("", None, "runtime", f"unknown runtime '{runtime}' (local or docker)")
         self.runtime = runtime
         self.base_url: str | None = options.pop("base_url", None)
+        # control token of an attached server (base_url): option `token` or the environment
+        self._token: str = options.pop("token", None) or os.environ.get("AGENTSAFE_PHONE_TOKEN", "")
         try:
             self.defaults = MobileOptions.model_validate(options)
         except ValidationError as e:
@@ -172,17 +186,17 @@ class MobileSandbox:
 
             self._container = PhoneContainer()
             self.base_url = await self._container.start()
+            self._token = self._container.token
         elif self.base_url is None:
             port = _free_port()
-            env = {**os.environ, "PYTHONPATH": str(PHONE_DIR)}
+            self._token = secrets.token_hex(16)
             # the server's log goes to a file: an unread pipe could fill up and stall it
             self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-            self._proc = await anyio.open_process(
-                [sys.executable, "-m", "phone.server", "--port", str(port)], cwd=str(PHONE_DIR),
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
-            )
+            self._proc = await spawn_phone_server(port, self._token, self._log)
             self.base_url = f"http://127.0.0.1:{port}"
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=20, trust_env=False)
+        headers = {"x-agentsafe-token": self._token} if self._token else {}
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=20, trust_env=False,
+                                       headers=headers)
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -4,6 +4,7 @@ a random port, wait until it answers, and call its per-host control endpoints.""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -20,6 +21,15 @@ from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.paths import SANDBOXES_DIR
 
 SERVER_PY = SANDBOXES_DIR / "web" / "server.py"
+
+
+def parent_death_signal() -> None:
+    """preexec_fn: the child gets SIGKILL when the harness dies, even by SIGKILL (Linux
+    PR_SET_PDEATHSIG; its stdin watch covers the rest)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 class AppServer:
@@ -52,8 +62,9 @@ class AppServer:
         """Spawn the server and wait for its ready line and a healthy answer."""
         if self._proc is not None:
             return
-        self._workdir = Path(tempfile.mkdtemp(prefix="agentsafe-web-"))
-        args = ["--workdir", str(self._workdir), "--token", self.token, "--watch-stdin"]
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"agentsafe-web-{os.getpid()}-"))
+        # the token travels in the environment, never on the command line (`ps` shows that)
+        args = ["--workdir", str(self._workdir), "--watch-stdin"]
         if self.apps:
             args += ["--apps", ",".join(self.apps)]
         self._proc = self.spawn(args, self._workdir / "server.log")
@@ -87,8 +98,10 @@ class AppServer:
         on the host network, bound to 127.0.0.1) override this one method."""
         stderr = open(log, "wb")  # noqa: SIM115 - owned by the process
         try:
+            env = {**os.environ, "AGENTSAFE_WEB_TOKEN": self.token}
             return subprocess.Popen([sys.executable, str(SERVER_PY), *args], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=stderr, close_fds=True)
+                                    stdout=subprocess.PIPE, stderr=stderr, close_fds=True,
+                                    env=env, preexec_fn=parent_death_signal)
         finally:
             stderr.close()
 

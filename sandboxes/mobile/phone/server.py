@@ -4,6 +4,9 @@ endpoints (/__agentsafe__/reset|state|db|event|inject|events|health)."""
 from __future__ import annotations
 
 import argparse
+import hmac
+import os
+import sys
 from typing import Any
 
 from starlette.applications import Starlette
@@ -176,7 +179,40 @@ def create_app() -> Starlette:
     ]
     app = Starlette(routes=routes)
     app.state.phone = Phone()
+    token = os.environ.get("AGENTSAFE_PHONE_TOKEN", "")
+    if token:
+        app.add_middleware(ControlToken, token=token)
     return app
+
+
+class ControlToken:
+    """ASGI middleware: /__agentsafe__/ endpoints (but health) need the harness's token in the
+    x-agentsafe-token header; the phone's state (PIN included) is not for other processes."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] == "http" and path.startswith("/__agentsafe__/")
+                and path != "/__agentsafe__/health"):
+            given = dict(scope.get("headers") or []).get(b"x-agentsafe-token", b"")
+            if not hmac.compare_digest(given, self.token):
+                await JSONResponse({"error": "control token required"}, 403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def watch_stdin() -> None:
+    """Exit when stdin closes: the harness that spawned us is gone (even killed by SIGKILL)."""
+    import threading
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(65536):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 def main() -> None:
@@ -186,7 +222,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--watch-stdin", action="store_true",
+                    help="exit when stdin closes (the harness died); the control token comes "
+                         "from AGENTSAFE_PHONE_TOKEN, never the command line")
     args = ap.parse_args()
+    if args.watch_stdin:
+        watch_stdin()
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

@@ -1,0 +1,104 @@
+"""A killed harness leaves nothing: its web and phone servers die with it, their control
+endpoints refuse other processes, no token shows in `ps`, and `agentsafe sandbox prune` sweeps
+the temp dirs and processes of dead runs only (never a live run's)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+from agentsafe.paths import ROOT
+from agentsafe.runtime import sweep
+
+HARNESS = textwrap.dedent("""
+    import anyio, json, os, tempfile
+    from agentsafe.sandbox.web_server import AppServer
+    from agentsafe.sandbox.mobile import spawn_phone_server, _free_port
+    async def main():
+        web = AppServer(apps=["shop"])
+        await web.start()
+        port = _free_port()
+        log = tempfile.TemporaryFile()
+        phone = await spawn_phone_server(port, "phone-secret-token-123", log)
+        print(json.dumps({"web": web.port, "web_dir": str(web._workdir), "web_token": web.token,
+                          "web_pid": web._proc.pid, "phone": port, "phone_pid": phone.pid}),
+              flush=True)
+        await anyio.sleep(300)
+    anyio.run(main)
+""")
+
+
+def _listening(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/__agentsafe__/health", timeout=0.5, trust_env=False)
+        return True
+    except httpx.TransportError:
+        return False
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2] in "ZX"
+
+
+def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path) -> None:
+    import json
+
+    proc = subprocess.Popen([sys.executable, "-c", HARNESS], stdout=subprocess.PIPE,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        deadline = time.monotonic() + 20
+        while not _listening(info["phone"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        assert info["web_token"] not in ps and "phone-secret-token-123" not in ps
+        base = f"http://127.0.0.1:{info['phone']}/__agentsafe__"
+        assert httpx.get(f"{base}/state", trust_env=False).status_code == 403
+        assert httpx.get(f"{base}/db", trust_env=False).status_code == 403
+        ok = httpx.get(f"{base}/state", headers={"x-agentsafe-token": "phone-secret-token-123"},
+                       trust_env=False)
+        assert ok.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no cleanup code runs
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (
+            _gone(info["web_pid"]) and _gone(info["phone_pid"])):
+        time.sleep(0.1)
+    assert _gone(info["web_pid"]) and _gone(info["phone_pid"])
+    assert not _listening(info["web"]) and not _listening(info["phone"])
+    # the web server's temp dir is a dead run's: prune sweeps it
+    assert Path(info["web_dir"]).exists()
+    out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune",
+                          "--no-docker"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert not Path(info["web_dir"]).exists()
+
+
+def test_sweep_leaves_live_runs_alone(tmp_path: Path) -> None:
+    """A temp dir of a live process and of this one stay; a dead owner's goes."""
+    p = subprocess.Popen(["sleep", "30"])
+    q = subprocess.Popen(["true"])
+    q.wait()
+    live = tmp_path / f"agentsafe-web-{p.pid}-x"
+    mine = tmp_path / f"{sweep.temp_name('os')}y"
+    dead = tmp_path / f"agentsafe-seed-{q.pid}-z"
+    for d in (live, mine, dead):
+        (d / "sub").mkdir(parents=True)
+    try:
+        assert sweep.sweep_temp_dirs(str(tmp_path)) == 1
+        assert live.exists() and mine.exists() and not dead.exists()
+    finally:
+        p.kill()
+        p.wait()
