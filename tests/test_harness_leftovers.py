@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from agentsafe.paths import ROOT
 from agentsafe.runtime import sweep
 
@@ -61,7 +62,8 @@ def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path)
         deadline = time.monotonic() + 20
         while not _listening(info["phone"]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                            check=True).stdout
         assert info["web_token"] not in ps and "phone-secret-token-123" not in ps
         base = f"http://127.0.0.1:{info['phone']}/__agentsafe__"
         assert httpx.get(f"{base}/state", trust_env=False).status_code == 403
@@ -81,7 +83,8 @@ def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path)
     # the web server's temp dir is a dead run's: prune sweeps it
     assert Path(info["web_dir"]).exists()
     out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune",
-                          "--no-docker"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+                          "--no-docker"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                         check=False)
     assert out.returncode == 0, out.stderr
     assert not Path(info["web_dir"]).exists()
 

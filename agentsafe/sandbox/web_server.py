@@ -23,15 +23,6 @@ from agentsafe.paths import SANDBOXES_DIR
 SERVER_PY = SANDBOXES_DIR / "web" / "server.py"
 
 
-def parent_death_signal() -> None:
-    """preexec_fn: the child gets SIGKILL when the harness dies, even by SIGKILL (Linux
-    PR_SET_PDEATHSIG; its stdin watch covers the rest)."""
-    import ctypes
-    import signal
-
-    ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
 class AppServer:
     """One server process serving every web app; stops when closed or when its parent dies
     (it watches its stdin)."""
@@ -101,7 +92,7 @@ class AppServer:
             env = {**os.environ, "AGENTSAFE_WEB_TOKEN": self.token}
             return subprocess.Popen([sys.executable, str(SERVER_PY), *args], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=stderr, close_fds=True,
-                                    env=env, preexec_fn=parent_death_signal)
+                                    env=env)
         finally:
             stderr.close()
 
