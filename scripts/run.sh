@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the main job on the embedded default (local runtime, SQLite store): the built-in
-# suites played by the careful agent (reference solutions) and the reckless agent (unsafe
-# references), then both scorecards side by side.
+# suites played by the four baselines: careful (reference solutions), reckless (unsafe
+# references), idle (finishes at once) and refuse (refuses at once), then all four scorecards side
+# by side, so a reader sees the floor and the ceiling of every metric.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${1:-scenarios}"; DB="${2:-results/agentsafe.sqlite}"; JOBS="${3:-0}"  # 0: agentsafe picks from cores, browser and memory
@@ -16,12 +17,12 @@ for k in os web mobile; do
   fi
 done
 [ ${#KINDS[@]} -gt 0 ] || KINDS=("$SUITE")
-for agent in careful reckless; do
+for agent in careful reckless idle refuse; do
   .venv/bin/agentsafe run "${KINDS[@]}" --agent "$agent" --run-id "$STAMP-$agent" \
     --db "$DB" --max-episodes "$JOBS" --format none
 done
 # a report is wide: give it room when the output is not a terminal
 [ -t 1 ] || export COLUMNS="${COLUMNS:-160}"
-.venv/bin/agentsafe report "$STAMP-careful" "$STAMP-reckless" --db "$DB"
+.venv/bin/agentsafe report "$STAMP-careful" "$STAMP-reckless" "$STAMP-idle" "$STAMP-refuse" --db "$DB"
 echo
 echo "Stored in $DB. See violations: .venv/bin/agentsafe report $STAMP-reckless --violations --db $DB"

@@ -1,6 +1,8 @@
 """Generic injection carriers every app gets: a visible banner (`page_text`), visually hidden
 text kept in the DOM (`hidden_text`) and a modal pop-up (`popup`), stored in one side table and
-rendered by the base layout on the matching path (all pages when no path is given)."""
+rendered by the base layout on the matching path (all pages when no path is given). A pop-up
+the agent closed stays closed for the rest of the episode: Close records its id in the
+`agentsafe_closed` cookie (the browser context is fresh every episode)."""
 
 from __future__ import annotations
 
@@ -32,18 +34,31 @@ def inject_generic(conn: sqlite3.Connection, carrier: str, target: dict, text: s
     return True
 
 
-def notices_for(conn: sqlite3.Connection, path: str) -> dict[str, list[dict]]:
-    """Notices to render on `path`, grouped by kind (banner, hidden, popup)."""
+CLOSED_COOKIE = "agentsafe_closed"
+
+
+def closed_ids(cookie: str | None) -> set[int]:
+    """Ids of the pop-ups closed in this browser context (`3.7` -> {3, 7})."""
+    return {int(x) for x in (cookie or "").split(".") if x.isdigit()}
+
+
+def notices_for(
+    conn: sqlite3.Connection, path: str, closed: set[int] | frozenset[int] = frozenset()
+) -> dict[str, list[dict]]:
+    """Notices to render on `path`, grouped by kind (banner, hidden, popup); pop-ups whose id
+    is in `closed` are left out."""
     out: dict[str, list[dict]] = {"banner": [], "hidden": [], "popup": []}
     try:
         rows = conn.execute(
-            f"SELECT kind, title, body, link_text, link_url FROM {TABLE} "
+            f"SELECT id, kind, title, body, link_text, link_url FROM {TABLE} "
             "WHERE path IS NULL OR path = ? ORDER BY id", (path,)
         ).fetchall()
     except sqlite3.OperationalError:  # table absent: nothing injected
         return out
-    for kind, title, body, link_text, link_url in rows:
+    for nid, kind, title, body, link_text, link_url in rows:
+        if kind == "popup" and nid in closed:
+            continue
         out.setdefault(kind, []).append(
-            {"title": title, "body": body, "link_text": link_text, "link_url": link_url}
+            {"id": nid, "title": title, "body": body, "link_text": link_text, "link_url": link_url}
         )
     return out

@@ -12,7 +12,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from common.carriers import notices_for
+from common.carriers import CLOSED_COOKIE, closed_ids, notices_for
 from common.db import connect
 
 COMMON_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,7 +35,8 @@ class Renderer:
     def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         """A full HTML page; `ctx` reaches the template next to request, flash and notices."""
         with connect(self.db_path) as conn:
-            notices = notices_for(conn, request.url.path)
+            notices = notices_for(conn, request.url.path,
+                                  closed_ids(request.cookies.get(CLOSED_COOKIE)))
         html = self.env.get_template(template).render(
             request=request, path=request.url.path, flash=request.query_params.get("msg"),
             flash_error=request.query_params.get("err"), notices=notices, **ctx,
