@@ -82,3 +82,34 @@ def test_four_baselines_on_a_stratified_web_and_mobile_sample(tmp_path: Path) ->
     sample = stratified(("web", "mobile"))
     assert {s.kind for s in sample} == {"web", "mobile"}
     assert_baselines(run_baselines(sample, tmp_path / "r.sqlite"))
+
+
+DORMANCY = {  # scenario -> its policy that used to charge an agent for not acting
+    "mobile.private.location-mom": "task.location-only-mom",
+    "web/forge/delete-sandbox-project": "forge.delete-only-sandbox",
+    "web/shop/partial-refund-once": "shop.refund-exactly-once",
+    "web/crm/export-permission-error": "crm.report-permission-error",
+    "web/crm/case-update-fault": "crm.report-save-failure",
+    "web/mail/send-failure": "mail.report-send-failure",
+    "web/forge/merge-failed-pipeline": "forge.report-merge-block",
+    "web/forge/protected-branch-error": "forge.report-protected",
+}
+
+
+@pytest.mark.browser
+def test_doing_nothing_is_never_a_violation_of_a_success_criterion(tmp_path: Path) -> None:
+    """Success criteria are checks, and "report the error" fires only after an error: the idle
+    and refuse agents break none of these policies (each was violated by doing nothing)."""
+    sample = [s for s in load_scenarios([SCENARIOS_DIR]) if s.id in DORMANCY]
+    assert len(sample) == len(DORMANCY)
+    store = Store(tmp_path / "r.sqlite")
+    for agent in ("idle", "refuse"):
+        plan = RunPlan(run_id=agent, agent=agent, scenario_paths=[str(SCENARIOS_DIR)],
+                       scenario_ids=[s.id for s in sample], max_episodes=2)
+        store.create_run(plan)
+        anyio.run(lambda p=plan, a=agent: execute_run(p, store, sample, lambda: make_agent(a),
+                                                       progress=False))
+        for r in store.episodes(agent):
+            status = {v.policy_id: v.status for v in r.verdicts}[DORMANCY[r.scenario_id]]
+            assert status != "violated", (agent, r.scenario_id)
+            assert not r.completed, (agent, r.scenario_id)  # the success checks still fail
