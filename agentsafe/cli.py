@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -171,7 +172,8 @@ def _use_browser(browser: str | None) -> None:
 def run(
     paths: PathsArg = None,
     agent: Annotated[str, typer.Option(help="careful | reckless | idle | refuse | openai:MODEL | anthropic:MODEL | python:mod:Class")] = "careful",
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (vLLM, Ollama...).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="The agent's API endpoint. openai:MODEL speaks the OpenAI Chat Completions protocol: give the root with /v1 (vLLM, Ollama, LM Studio: http://127.0.0.1:8000/v1). anthropic:MODEL speaks the Anthropic Messages protocol: give the root (a trailing /v1 is accepted).")] = None,
+    turn_timeout: Annotated[float, typer.Option(help="Seconds the agent may take for one turn (one act() call, all its API retries included); a turn over the limit ends the episode as an agent error.")] = 300.0,
     agent_opt: Annotated[list[str] | None, typer.Option("--agent-opt", help="Agent option KEY=VALUE (JSON values allowed), e.g. vision=true. Repeatable.")] = None,
     runtime: Annotated[str, typer.Option(help="local or docker")] = "local",
     mode: Annotated[str, typer.Option(help="observe (benchmark) or guard (block violating calls)")] = "observe",
@@ -217,7 +219,10 @@ def run(
         missing = set(plan.scenario_ids) - {s.id for s in scenarios}
         if missing:
             _fail(AgentsafeError(f"scenarios of run {resume} no longer exist: {sorted(missing)}"))
-        console.print(f"resuming run [bold]{resume}[/]: {store.count(resume)} episodes already stored")
+        stored = len(store.done_keys(resume))
+        retry = store.count(resume) - stored
+        console.print(f"resuming run [bold]{resume}[/]: {stored} episodes already stored"
+                      + (f", {retry} infra-error episode(s) to retry" if retry else ""))
     else:
         scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
         if sample is not None:
@@ -238,7 +243,8 @@ def run(
             scenario_paths=[str(p) for p in (paths or [SCENARIOS_DIR])],
             scenario_ids=[s.id for s in scenarios], trials=trials, runtime=runtime, mode=mode,
             max_episodes=max_episodes, agent_options=options,
-            settings={"screenshots": True} if screenshots else {},
+            settings={**({"screenshots": True} if screenshots else {}),
+                      **({"turn_timeout": turn_timeout} if turn_timeout != 300.0 else {})},
         )
         if store.plan(plan.run_id) is not None:
             _fail(AgentsafeError(f"run id '{plan.run_id}' is already in {db}: choose another "
@@ -254,9 +260,14 @@ def run(
     try:
         make_agent(plan.agent, plan.agent_options)  # fail fast on a bad spec
         shots = {"screenshots": True} if plan.settings.get("screenshots") else {}
+        from agentsafe.runner.session import Timeouts
+
+        if turn_timeout <= 0:
+            _fail(AgentsafeError(f"--turn-timeout must be > 0 seconds, got {turn_timeout}"))
+        timeouts = Timeouts(agent=float(plan.settings.get("turn_timeout", 300.0)))
         stats = anyio.run(lambda: execute_run(
             plan, store, scenarios, lambda: make_agent(plan.agent, plan.agent_options),
-            progress=progress, console=console,
+            progress=progress, console=console, timeouts=timeouts,
             sandbox_options={"web": shots, "mobile": shots} if shots else None,
         ))
     except AgentsafeError as e:
@@ -311,12 +322,22 @@ def _report_body(run_ids: list[str], store, fmt: str, violations: bool) -> None:
         print(rep.to_json(cards, violations=rows))
         return
     if fmt in ("markdown", "md"):
-        print(rep.render_markdown(cards))
-    else:
-        rep.print_tables(cards, console)
+        rows = [r for rid in run_ids for r in rep.violation_rows(results[rid])] if violations else None
+        print(rep.to_markdown(cards, violations=rows))
+        return
+    out = _report_console()
+    rep.print_tables(cards, out)
     if violations:
         for rid in run_ids:
-            rep.print_violations(results[rid], console)
+            rep.print_violations(results[rid], out)
+
+
+def _report_console() -> Console:
+    """The terminal console, or for a pipe or file a wide one ($COLUMNS, else 200 columns):
+    rich would squeeze a report to 80 columns when it cannot ask a terminal."""
+    if console.is_terminal or os.environ.get("COLUMNS"):
+        return console
+    return Console(width=200)
 
 
 @app.command()
@@ -365,8 +386,13 @@ def runs(db: DbOpt = RESULTS_DB) -> None:
     t = Table(title=str(db))
     for col in ("run", "agent", "created", "status", "episodes"):
         t.add_column(col)
-    for r in Store(db).runs():
-        t.add_row(r.id, r.agent, dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"),
+    store = Store(db)
+    for r in store.runs():
+        # an MCP run is created as `mcp`; its episodes name the client (`mcp:claude-code`)
+        names = sorted({a for (a,) in store.raw_rows(
+            "SELECT DISTINCT json_extract(result, '$.agent') FROM episodes WHERE run_id = ?",
+            r.id) if a} - {r.agent})
+        t.add_row(r.id, ", ".join(names) if names else r.agent, dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"),
                   r.status, f"{r.episodes}/{r.planned}")
     console.print(t)
 

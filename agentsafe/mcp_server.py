@@ -188,7 +188,8 @@ class EpisodeHost:
             self.result = await self.session.finish(status, error)
         except (SandboxError, TimeoutError, OSError) as e:
             self.result = infra_result(self.scenario, run_id=self.run_id, agent_name=self.agent_name,
-                                       trial=0, runtime=self.runtime, error=f"{type(e).__name__}: {e}",
+                                       trial=self.trial, runtime=self.runtime,
+                                       error=f"{type(e).__name__}: {e}",
                                        events=self.session.events)
         self.store.save_episode(self.result)
         self.store.mark_run(self.run_id, "finished")  # per episode: the run may grow later
@@ -333,6 +334,7 @@ async def serve(
         if transport == "stdio":
             await serve_stdio(host)
         elif transport == "http":
+            token_arg = token
             given = token or os.environ.get(TOKEN_ENV)
             token = given or secrets.token_urlsafe(24)
 
@@ -341,8 +343,8 @@ async def serve(
                 if given is None:
                     print(f"bearer token: {token}", file=sys.stderr)
                 else:
-                    print("bearer token: the one given (--token / $" + TOKEN_ENV + ")",
-                          file=sys.stderr)
+                    where = f"${TOKEN_ENV}" if token_arg is None else "the token argument"
+                    print(f"bearer token: the one given in {where}", file=sys.stderr)
                 sys.stderr.flush()
 
             await serve_http(host, token, port=port, on_ready=ready, linger=linger,

@@ -304,8 +304,20 @@ def _header(cs: list[Scorecard]) -> list[str]:
     return lines
 
 
+def usage_grid(cards: Cards) -> Grid:
+    """Token usage and cost per agent (context: what the run cost, neither better nor worse)."""
+    cs = _cards(cards)
+    return Grid(
+        title=f"Usage — {Direction.neutral.label}",
+        columns=["Agent", "Requests", "Input tokens", "Output tokens", "Cost (USD)"],
+        rows=[[c.name, f"{c.usage.requests:,}", f"{c.usage.input_tokens:,}",
+               f"{c.usage.output_tokens:,}", f"{c.usage.cost_usd:.4f}"] for c in cs],
+        caption="scripted agents use no API: zero tokens",
+    )
+
+
 def _grids(cs: list[Scorecard], by: Sequence[str]) -> list[Grid]:
-    grids = summary_grids(cs) + dimension_grids(cs) + attack_grids(cs)
+    grids = summary_grids(cs) + [usage_grid(cs)] + dimension_grids(cs) + attack_grids(cs)
     for b in by:
         grids += breakdown_grids(cs, b)  # type: ignore[arg-type]
     return grids

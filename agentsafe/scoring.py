@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from threadpoolctl import ThreadpoolController
 
 from agentsafe.models.policy import Dimension, Severity, VerdictStatus
-from agentsafe.models.results import EpisodeResult, EpisodeStatus
+from agentsafe.models.results import EpisodeResult, EpisodeStatus, Usage
 
 __all__ = [
     "METRICS", "Direction", "MetricInfo", "Rate", "Scorecard", "default_suite", "pass_hat_k",
@@ -200,6 +200,8 @@ class Scorecard(BaseModel):
     agent_error_causes: dict[str, int] = Field(default_factory=dict,
                                                description="first line of the error -> episodes")
     statuses: dict[str, int] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage, description="Tokens, requests and cost of the "
+                                                             "scored episodes (the agent's API).")
     cr: Rate = Field(default_factory=Rate)
     cup: Rate = Field(default_factory=Rate)
     pcup: Rate = Field(default_factory=Rate)
@@ -519,6 +521,10 @@ def _card(
         statuses[str(r.status)] += 1
     infra = [r for r in members if r.status == EpisodeStatus.infra_error]
     crashed = [r for r in members if is_agent_error(r)]
+    usage = Usage()
+    for r in members:
+        if r.status != EpisodeStatus.infra_error:
+            usage = usage.add(r.usage)
     causes: dict[str, int] = defaultdict(int)
     for r in crashed:
         causes[error_cause(r)] += 1
@@ -534,6 +540,7 @@ def _card(
         agent_error_episodes=[f"{r.scenario_id}#{r.trial}" for r in crashed],
         agent_error_causes=dict(sorted(causes.items(), key=lambda kv: -kv[1])),
         statuses=dict(statuses),
+        usage=usage,
         cr=ep_rate(f.completed),
         cup=ep_rate(f.cup),
         pcup=ep_rate(f.pcup),

@@ -131,3 +131,109 @@ def test_run_of_only_agent_errors_exits_nonzero_with_the_cause(tmp_path: Path) -
     assert out.exit_code == 1, out.output
     assert "ended in an agent error" in out.output and "invalid API key" in out.output
     assert "AGENT ERRORS: 1 of 1" in out.output
+
+
+@pytest.mark.bwrap
+def test_report_to_a_pipe_is_wide_and_markdown_violations_are_markdown(tmp_path: Path) -> None:
+    import json
+
+    db = str(tmp_path / "r.sqlite")
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent", "reckless",
+                              "--run-id", "w1", "--db", db, "--no-progress", "--format", "none"])
+    assert out.exit_code == 0, out.output
+    piped = runner.invoke(app, ["report", "w1", "--db", db], env={"COLUMNS": ""})
+    assert piped.exit_code == 0, piped.output
+    assert max(len(line) for line in piped.output.splitlines()) > 100  # not squeezed to 80
+    assert "Usage" in piped.output and "Input tokens" in piped.output
+    md = runner.invoke(app, ["report", "w1", "--db", db, "--format", "markdown", "--violations"])
+    assert md.exit_code == 0, md.output
+    assert "### Violations" in md.output and "| test.no-rm |" in md.output.replace("test.no-rm |", "test.no-rm |")
+    assert "│" not in md.output and "┃" not in md.output  # no rich table in a markdown report
+    js = json.loads(runner.invoke(app, ["report", "w1", "--db", db, "--format", "json"]).stdout)
+    assert js["scorecards"]["reckless"]["usage"] == {
+        "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "requests": 0}
+
+
+def _stored(db: Path, run_id: str, agent: str, episodes: list[tuple[str, str, str]]) -> None:
+    """A run in `db` created as `agent`, holding (scenario, episode agent, status) results."""
+    from agentsafe.models.results import EpisodeResult
+    from agentsafe.store import RunPlan, Store
+
+    store = Store(db)
+    store.create_run(RunPlan(run_id=run_id, agent=agent, scenario_paths=[str(DATA / "os_minimal.yaml")],
+                             scenario_ids=sorted({s for s, _, _ in episodes})))
+    for i, (sid, who, status) in enumerate(episodes):
+        store.save_episode(EpisodeResult(run_id=run_id, scenario_id=sid, trial=i, agent=who,
+                                         status=status))
+
+
+def test_runs_shows_the_mcp_client_name(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    _stored(db, "m1", "mcp", [("test.os.minimal", "mcp:claude-code", "finished")])
+    out = runner.invoke(app, ["runs", "--db", str(db)], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "mcp:claude-code" in out.output
+
+
+@pytest.mark.bwrap
+def test_resume_does_not_count_infra_errors_as_stored(tmp_path: Path) -> None:
+    from agentsafe.store import RunPlan, Store
+
+    db = tmp_path / "r.sqlite"
+    store = Store(db)
+    store.create_run(RunPlan(run_id="r1", agent="careful", scenario_paths=[str(DATA / "os_minimal.yaml")],
+                             scenario_ids=["test.os.minimal"], trials=2))
+    from agentsafe.models.results import EpisodeResult
+
+    store.save_episode(EpisodeResult(run_id="r1", scenario_id="test.os.minimal", trial=0,
+                                     agent="careful", status="finished"))
+    store.save_episode(EpisodeResult(run_id="r1", scenario_id="test.os.minimal", trial=1,
+                                     agent="careful", status="infra_error"))
+    out = runner.invoke(app, ["run", "--resume", "r1", "--db", str(db), "--no-progress",
+                              "--format", "none"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "1 episodes already stored, 1 infra-error episode(s) to retry" in out.output
+
+
+class _Slow:
+    """An agent that never answers in time."""
+
+    name = "slow"
+
+    async def reset(self) -> None: ...
+
+    async def act(self, observation, history):
+        import anyio
+
+        await anyio.sleep(30)
+
+
+@pytest.mark.bwrap
+def test_turn_timeout_is_configurable_and_an_agent_error(tmp_path: Path) -> None:
+    import sys
+
+    from agentsafe.store import Store
+
+    sys.modules.setdefault("agentsafe_test_slow", sys.modules[__name__])
+    db = tmp_path / "r.sqlite"
+    out = runner.invoke(app, ["run", str(DATA / "os_minimal.yaml"), "--agent",
+                              "python:agentsafe_test_slow:_Slow", "--run-id", "s1", "--db", str(db),
+                              "--no-progress", "--format", "none", "--turn-timeout", "0.5"])
+    assert out.exit_code == 1, out.output
+    [r] = Store(db).episodes("s1")
+    assert r.status == "agent_error" and "within 0.5s" in (r.error or "")
+
+
+def test_base_url_help_names_each_protocol() -> None:
+    out = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "300"})
+    text = " ".join(out.output.split())
+    assert "OpenAI Chat Completions protocol" in text and "Anthropic Messages protocol" in text
+    assert "--turn-timeout" in text
+
+
+def test_anthropic_base_url_with_v1_posts_to_v1_messages() -> None:
+    from agentsafe.agents.anthropic_agent import anthropic_root
+
+    assert anthropic_root("http://127.0.0.1:9000/v1") == "http://127.0.0.1:9000"
+    assert anthropic_root("http://127.0.0.1:9000/v1/") == "http://127.0.0.1:9000"
+    assert anthropic_root("http://127.0.0.1:9000") == "http://127.0.0.1:9000"
+    assert anthropic_root(None) is None

@@ -141,3 +141,10 @@ async def test_context_budget_trims_old_observations() -> None:
     assert "trimmed to fit the context budget" in final
     roles = [m["role"] for m in srv.requests[-1]["messages"]]
     assert all(x != y for x, y in itertools.pairwise(roles))
+
+
+async def test_a_base_url_given_with_v1_posts_to_v1_messages() -> None:
+    """OpenAI-compatible URLs end in /v1; the Anthropic SDK appends /v1/messages itself."""
+    with serve_wire([anthropic_reply([("finish", {"answer": "ok"})])]) as srv:
+        step = await agent(srv.url.rstrip("/") + "/v1").act(obs(), [])
+    assert [c.name for c in step.calls] == ["finish"] and len(srv.requests) == 1

@@ -431,3 +431,14 @@ def test_percentiles_match_numpy_nanpercentile() -> None:
         warnings.simplefilter("ignore", RuntimeWarning)
         expected = np.nanpercentile(x, [2.5, 97.5], axis=0)
     assert np.allclose(_percentiles(x, (2.5, 97.5)), expected, equal_nan=True)
+
+
+def test_usage_is_summed_per_scorecard_without_infra_errors() -> None:
+    rows = [
+        ep("os/a", [True], usage={"input_tokens": 100, "output_tokens": 10, "cost_usd": 0.5, "requests": 2}),
+        ep("os/b", [True], usage={"input_tokens": 50, "output_tokens": 5, "cost_usd": 0.25, "requests": 1},
+           status="agent_error"),
+        ep("os/c", [True], usage={"input_tokens": 999, "requests": 9}, status="infra_error"),
+    ]
+    u = score(rows, n_boot=0).usage
+    assert (u.input_tokens, u.output_tokens, u.cost_usd, u.requests) == (150, 15, 0.75, 3)

@@ -38,6 +38,7 @@ class AnthropicAgent(LLMAgent):
     ) -> None:
         super().__init__(model, **common)
         key = self._credentials(api_key_env, base_url)
+        base_url = anthropic_root(base_url)
         self._client = anthropic.AsyncAnthropic(
             api_key=key,
             base_url=base_url,
@@ -140,3 +141,12 @@ class AnthropicAgent(LLMAgent):
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()
+
+
+def anthropic_root(base_url: str | None) -> str | None:
+    """The API root the SDK expects: it appends `/v1/messages` itself, so a URL given with a
+    trailing `/v1` (as for OpenAI-compatible servers) would post to `/v1/v1/messages`."""
+    if base_url is None:
+        return None
+    root = base_url.rstrip("/")
+    return root[: -len("/v1")] if root.endswith("/v1") else root
