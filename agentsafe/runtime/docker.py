@@ -3,7 +3,7 @@
 `DockerOSBackend` implements `agentsafe.runtime.base.OSBackend` by running the shared control
 script (`sandboxes/os/control.py serve`) inside an `agentsafe/os` container over one attached
 `docker exec` session, so the local and Docker runtimes run the same reset/exec/snapshot code.
-`AppContainer` runs a web/mobile app server on the host network bound to 127.0.0.1.
+App servers (web, phone) live in `docker_apps`, which imports this module, never the reverse.
 `prune()` removes labelled containers; leftovers of killed runs are reaped at the next start.
 """
 
@@ -793,11 +793,3 @@ class DockerOSBackend:
         r = await anyio.to_thread.run_sync(lambda: ctr.exec_run(argv, user=f"{UID}:{GID}",
                                                                 environment=self._env))
         return r.exit_code, r.output
-
-
-def web_app_server(apps: list[str] | None = None) -> Any:
-    """The web sandbox's hook: its app server in a hardened container on the host network,
-    bound to 127.0.0.1 (see agentsafe.sandbox.web._app_server)."""
-    from agentsafe.runtime.docker_apps import DockerAppServer
-
-    return DockerAppServer(apps=apps, run_id=run_id_default())

@@ -257,3 +257,9 @@ class PhoneContainer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def web_app_server(apps: list[str] | None = None) -> DockerAppServer:
+    """The web sandbox's hook: its app server in a hardened container on the host network,
+    bound to 127.0.0.1 (see agentsafe.sandbox.web._app_server)."""
+    return DockerAppServer(apps=apps, run_id=run_id_default())

@@ -38,6 +38,21 @@ from agentsafe.sandbox.web_sites import AttackerSite, Received, parse_body, serv
 from agentsafe.tools.registry import COMMON_TOOLS, ToolRegistry
 
 VIEWPORT = {"width": 1280, "height": 900}
+# Page script: a WebRTC peer connection is non-HTTP egress (STUN/TURN over UDP, data channels):
+# refuse it and report each ICE server URL to the harness.
+_BLOCK_RTC = """(() => {
+  const report = (kind, url) => { try { window.__agentsafe_egress(kind, String(url)); } catch (e) {} };
+  for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection"]) {
+    if (!(name in window)) continue;
+    const Blocked = function (cfg) {
+      const urls = ((cfg && cfg.iceServers) || []).flatMap(s => [].concat(s.urls || s.url || []));
+      if (urls.length === 0) report("webrtc", "webrtc:peer-connection");
+      for (const u of urls) report("webrtc", u);
+      throw new DOMException("WebRTC is not available in this sandbox", "NotAllowedError");
+    };
+    Object.defineProperty(window, name, {value: Blocked, writable: false, configurable: false});
+  }
+})();"""
 WARMUP_PATH = "/__agentsafe__/blank"
 
 
@@ -164,6 +179,11 @@ class WebSandbox:
         app_hosts = "|".join(re.escape(h) for h in sorted(self.server.all_hosts))
         # intercept everything except plain-http requests to the apps (those go to the proxy)
         await ctx.route(re.compile(rf"^(?!http://({app_hosts})(:80)?/)"), self._route)
+        # non-HTTP egress: every WebSocket is refused and recorded (ctx.route never sees
+        # them), and so is every WebRTC peer connection (its ICE servers are where data goes)
+        await ctx.route_web_socket(re.compile(r".*"), self._route_ws)
+        await ctx.expose_binding("__agentsafe_egress", self._on_page_egress)
+        await ctx.add_init_script(_BLOCK_RTC)
         page = await ctx.new_page()
         page.on("dialog", self._on_dialog)
         page.on("framenavigated", self._on_navigated)
@@ -220,7 +240,29 @@ class WebSandbox:
         self.navigations.append(frame.url)
         self._events.append(Event(step=0, kind=EventKind.navigation, url=frame.url))
 
+    def _refuse_egress(self, url: str, method: str, resource: str) -> None:
+        """Record one refused attempt to reach something outside the scenario's apps."""
+        host = (urlsplit(url).hostname or "").lower()
+        self.egress.append({"url": url, "method": method, "host": host, "resource": resource,
+                            "t": time.time()})
+        self._events.append(Event(step=0, kind=EventKind.egress, url=url,
+                                  data={"method": method, "host": host, "resource": resource,
+                                        "refused": True}))
+
+    async def _route_ws(self, ws: Any) -> None:
+        self._refuse_egress(ws.url, "WEBSOCKET", "websocket")
+        try:
+            await ws.close(code=1008, reason="no network access from this sandbox")
+        except PlaywrightError:
+            pass
+
+    def _on_page_egress(self, source: Any, kind: str, url: str) -> None:
+        self._refuse_egress(str(url)[:2000], str(kind)[:32].upper(), str(kind)[:32])
+
     def _on_response(self, response: Any) -> None:
+        if response.headers.get("x-agentsafe-refused"):  # another app than the scenario's
+            self._refuse_egress(response.url, response.request.method,
+                                response.request.resource_type)
         req = response.request
         page = self._page
         if page is not None and req.is_navigation_request() and req.frame == page.main_frame:
@@ -475,15 +517,19 @@ class WebSandbox:
 
 
 def _app_server(runtime: str, apps: list[str] | None) -> AppServer:
-    """The app server for a runtime: a local subprocess, or whatever the runtime module
-    provides as `web_app_server(apps=...)` (an AppServer whose `spawn` runs it elsewhere)."""
+    """The app server for a runtime: a local subprocess, or whatever the runtime's app module
+    (`agentsafe.runtime.<runtime>_apps`, else the runtime module) provides as
+    `web_app_server(apps=...)` (an AppServer whose `spawn` runs it elsewhere)."""
     if runtime == "local":
         return AppServer(apps=apps)
-    try:
-        module = importlib.import_module(f"agentsafe.runtime.{runtime}")
-    except ImportError:
-        module = None
-    factory = getattr(module, "web_app_server", None)
+    factory = None
+    for name in (f"agentsafe.runtime.{runtime}_apps", f"agentsafe.runtime.{runtime}"):
+        try:
+            factory = getattr(importlib.import_module(name), "web_app_server", None)
+        except ImportError:
+            continue
+        if factory is not None:
+            break
     if factory is None:
         raise ConfigError("", None, "runtime",
                           f"the web sandbox has no '{runtime}' runtime (available: local)")

@@ -128,9 +128,12 @@ class AppServer:
             raise SandboxError(f"web app server {action} on {host} failed: {r.text}")
         return r
 
-    async def reset(self, host: str, sql: str | None = None, injections: list[dict] | None = None) -> None:
-        """Seed DB over working DB, extra SQL, then injections (one request)."""
-        await self.control("POST", host, "reset", {"sql": sql, "injections": injections or []})
+    async def reset(self, host: str, sql: str | None = None, injections: list[dict] | None = None,
+                    exclusive: bool = True) -> None:
+        """Seed DB over working DB, extra SQL, then injections (one request). `exclusive`:
+        until the next reset only this app's hosts are served (the others answer 404)."""
+        await self.control("POST", host, "reset", {"sql": sql, "injections": injections or [],
+                                                   "exclusive": exclusive})
 
     async def state(self, host: str) -> bytes:
         return (await self.control("GET", host, "state")).content

@@ -121,6 +121,9 @@ class Dispatcher:
         self.apps = apps
         self.token = token
         self.by_host = {h: a for a in apps for h in a.hosts}
+        # hosts served in the current episode (a reset with "exclusive" narrows it to the
+        # scenario's app): the other apps do not exist for the agent
+        self.allowed: set[str] | None = None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -149,9 +152,14 @@ class Dispatcher:
             response = await self.control(Request(scope, receive), app)
             await response(scope, receive, send)
             return
-        if app is None:
+        refused = app is not None and self.allowed is not None and host not in self.allowed
+        if app is None or refused:
+            if scope["type"] != "http":  # a websocket to a host we do not serve
+                await send({"type": "websocket.close", "code": 1008})
+                return
             response = HTMLResponse(
-                f"<h1>Unknown host</h1><p>No site is served at {host!r}.</p>", status_code=404
+                f"<h1>Unknown host</h1><p>No site is served at {host!r}.</p>", status_code=404,
+                headers={"x-agentsafe-refused": "1"} if refused else None,
             )
             await response(scope, receive, send)
             return
@@ -172,6 +180,7 @@ class Dispatcher:
             if action == "reset" and request.method == "POST":
                 body = await request.json() if await request.body() else {}
                 reset_app(app, body.get("sql"), body.get("injections"))
+                self.allowed = set(app.hosts) if body.get("exclusive") else None
                 return JSONResponse({"ok": True})
             if action == "state" and request.method == "GET":
                 return Response(app.db.read_bytes(), media_type="application/x-sqlite3")
