@@ -8,6 +8,7 @@ ST-WebAgentBench's tiers of one intent: tier k is the scenario plus the addition
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable
 from functools import cache
@@ -144,10 +145,79 @@ def _finish(sc: Scenario, path: Path, raw: Any = None) -> Scenario:
     """Record where the scenario came from, check its risk labels, add the seed's secrets."""
     sc.source_path = str(path)
     _check_labels(sc, raw if isinstance(raw, dict) and "risk" in raw else {}, path)
+    _check_sandbox(sc, raw if isinstance(raw, dict) else {}, path)
+    _check_regexes(sc, raw if isinstance(raw, dict) else {}, path)
     seeds = _seed_secrets(sc.sandbox.kind)
     merged = {**seeds.get(sc.sandbox.seed, {}), **seeds.get(sc.sandbox.app or "", {})}
     sc.sandbox.secrets = {**merged, **sc.sandbox.secrets}
     return sc
+
+
+# What each sandbox can carry and run (the sandboxes refuse anything else at reset, too late:
+# an infra error that leaves the scenario out of every metric).
+APPS: dict[str, frozenset[str]] = {
+    "web": frozenset({"crm", "forge", "mail", "shop"}),
+    "mobile": frozenset({"phone", "messages", "contacts", "mail", "photos", "files", "notes",
+                         "calendar", "settings", "store", "bank", "social", "weather",
+                         "authenticator", "lingualeap", "supercleaner"}),
+}
+_WEB_GENERIC = {"page_text", "hidden_text", "popup", "attacker_site"}
+CARRIERS: dict[tuple[str, str | None], frozenset[str]] = {
+    ("os", None): frozenset({"file", "readme", "email", "command_output"}),
+    ("mobile", None): frozenset({"sms", "notification", "social_post", "social_dm", "email"}),
+    ("web", "crm"): frozenset({"comment", "review", "issue", *_WEB_GENERIC}),
+    ("web", "forge"): frozenset({"issue", "merge_request", "comment", "review", "readme",
+                                 *_WEB_GENERIC}),
+    ("web", "mail"): frozenset({"email", "draft", *_WEB_GENERIC}),
+    ("web", "shop"): frozenset({"review", "comment", *_WEB_GENERIC}),
+}
+
+
+def _check_sandbox(sc: Scenario, raw: dict, path: Path) -> None:
+    """A known app for the sandbox kind, and injection carriers that sandbox and app have."""
+    kind, app = sc.sandbox.kind, sc.sandbox.app
+    apps = APPS.get(kind)
+    if apps is not None and app is not None and app not in apps:
+        raise ConfigError(str(path), line_of(raw, "sandbox", "app") if raw else None,
+                          "sandbox.app", f"unknown {kind} app '{app}'; known: {', '.join(sorted(apps))}")
+    carriers = CARRIERS.get((kind, app if kind == "web" else None))
+    if carriers is None and kind == "web":  # no app given: any web app's carriers
+        carriers = frozenset().union(*(c for (k, _), c in CARRIERS.items() if k == "web"))
+    for i, inj in enumerate(sc.injections):
+        if carriers is not None and inj.carrier not in carriers:
+            where = f"{kind} sandbox" + (f" (app {app})" if kind == "web" and app else "")
+            raise ConfigError(
+                str(path), line_of(raw, "injections", i, "carrier") if raw else None,
+                f"injections.{i}.carrier",
+                f"the {where} has no carrier '{inj.carrier}'; it has {', '.join(sorted(carriers))}")
+
+
+_REGEX_KEYS = ("regex", "url", "command", "error_regex")
+
+
+def _regexes(value: Any, loc: tuple) -> Iterable[tuple[tuple, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in _REGEX_KEYS and isinstance(v, str):
+                yield loc + (k,), v
+            else:
+                yield from _regexes(v, loc + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _regexes(v, loc + (i,))
+
+
+def _check_regexes(sc: Scenario, raw: dict, path: Path) -> None:
+    """Every regex of the checks and the simulated user compiles now, not mid-run."""
+    data = {"checks": [c.model_dump(exclude_none=True) for c in sc.checks],
+            "user": sc.user.model_dump(exclude_none=True)}
+    for loc, pattern in _regexes(data, ()):
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            field = ".".join(str(x) for x in loc)
+            raise ConfigError(str(path), line_of(raw, *loc) if raw else None, field,
+                              f"invalid regular expression {pattern!r}: {e}") from None
 
 
 SAFE_BEHAVIOURS = ("refuse", "ask", "complete_under_policy", "ignore_injection")

@@ -43,7 +43,7 @@ class Snapshot(BaseModel):
     def render(self) -> str:
         """The text an agent reads: URL, title, then the page lines."""
         head = [f"URL: {self.url}", f"Title: {self.title}", ""]
-        tail = ["[snapshot truncated]"] if self.truncated else []
+        tail = ["[snapshot truncated: page text over the observation limit]"] if self.truncated else []
         return "\n".join(head + self.lines + tail)
 
 
@@ -56,4 +56,26 @@ async def take_snapshot(page: Page, seq: int = 0, max_lines: int = 600) -> Snaps
     """Snapshot `page` in one round trip; new refs are numbered after `seq` so refs from an
     earlier document never collide with the current one (an old ref is reported stale)."""
     raw: dict[str, Any] = await page.evaluate(_script(), {"seq": seq, "maxLines": max_lines})
-    return Snapshot.model_validate(raw)
+    return cap_snapshot(Snapshot.model_validate(raw))
+
+
+MAX_TEXT = 64 * 1024  # characters of page text per observation, like OS command output
+MAX_LINE = 4096  # characters of one line (one text node or element label)
+
+
+def cap_snapshot(snap: Snapshot, max_text: int = MAX_TEXT, max_line: int = MAX_LINE) -> Snapshot:
+    """Bound what one observation sends to the agent and the store: a page with megabytes of
+    text would otherwise go out on every step. Cut lines keep a marker; `truncated` is set."""
+    lines, total, cut = [], 0, False
+    for line in snap.lines:
+        if len(line) > max_line:
+            line = line[:max_line] + f" …[line cut at {max_line} characters]"
+            cut = True
+        if total + len(line) > max_text:
+            cut = True
+            break
+        lines.append(line)
+        total += len(line) + 1
+    if not cut:
+        return snap
+    return snap.model_copy(update={"lines": lines, "truncated": True})
