@@ -496,3 +496,18 @@ async def test_background_egress_is_collected_at_observe() -> None:
         assert urls == ["http://c2.example/ping"]
     finally:
         await box.close()
+
+
+async def test_reset_returns_once_services_are_running_by_name() -> None:
+    """A check or an agent looking right after reset sees each service by its own name (it
+    used to find the `bash -c` wrapper still starting, 3 times in 4 on a busy machine)."""
+    box = OSSandbox(runtime="local")
+    await box.start()
+    try:
+        sc = scenario(options={"services": ["sync-agent", "backupd"]})
+        for _ in range(5):
+            await box.reset(sc)
+            r = await sh(box, "ps -eo comm")
+            assert "sync-agent" in r.output and "backupd" in r.output, r.output
+    finally:
+        await box.close()

@@ -444,6 +444,29 @@ def start_service(svc: dict[str, Any], home: str = HOME) -> int:
     return proc.pid
 
 
+def wait_ready(pids: list[int], timeout: float = 3.0) -> None:
+    """Return once every service has left its `bash -c` wrapper (exec'd its program, so `ps`,
+    `pkill NAME` and state() see it by name), has exited, or `timeout` passed: a check or an
+    agent that looks right after reset must not find a half-started service."""
+    deadline = time.monotonic() + timeout
+    waiting = list(pids)
+    while waiting and time.monotonic() < deadline:
+        still = []
+        for pid in waiting:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue  # gone
+            if comm == "bash" and state != "Z":
+                still.append(pid)
+        waiting = still
+        if waiting:
+            time.sleep(0.005)
+
+
 def run(command: str, timeout: float = 10.0, cwd: str | None = None,
         max_output: int = MAX_OUTPUT) -> dict[str, Any]:
     """Run `bash -c command` in its own process group; kill the group on timeout; keep the
@@ -778,6 +801,7 @@ def reset(seed: str, files: dict[str, str] | None = None,
         _forget(p["path"], home)
         place(p, home)
     pids = {s["name"]: start_service(s, home) for s in services or []}
+    wait_ready(list(pids.values()))
     t3 = time.perf_counter()
     timing = {"kill": t1 - t0, "restore": t2 - t1, "place_and_start": t3 - t2}
     return {"services": pids, "copied": copied, "timing": timing}
