@@ -12,8 +12,9 @@ import datetime as dt
 import gzip
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def _safe(text: str) -> str:
 
 def _pack(text: str) -> str:
     """gzip + base64: decoded in the browser by DecompressionStream when the episode opens."""
-    return base64.b64encode(gzip.compress(text.encode(), compresslevel=5, mtime=0)).decode()
+    return base64.b64encode(gzip.compress(text.encode(), compresslevel=1, mtime=0)).decode()
 
 
 def rate_rows(cards: Mapping[str, Scorecard]) -> list[dict[str, Any]]:
@@ -152,7 +153,13 @@ def _asr_rates(results: list[EpisodeResult], infos: Mapping[str, ScenarioInfo], 
         if r.injected and info is not None:
             for g in {inj[field] for inj in info.injections}:
                 groups[g].append(r)
-    return {(label, g): score(rs, n_boot=300).asr for g, rs in sorted(groups.items())}
+    return {(label, g): score(rs, n_boot=300, ks=[1]).asr for g, rs in sorted(groups.items())}
+
+
+def _ks(results: list[EpisodeResult], most: int = 10) -> list[int]:
+    """pass^k and all-pass@k for k = 1..min(trials, 10): a page, not a table of hundreds."""
+    trials = Counter((r.agent, r.scenario_id) for r in results)
+    return list(range(1, min(max(trials.values(), default=1), most) + 1))
 
 
 def _index_row(i: int, r: EpisodeResult, label: str) -> dict[str, Any]:
@@ -201,12 +208,14 @@ def build_context(store: Store, run_ids: list[str]) -> dict[str, Any]:
                     if isinstance(sha, str):
                         shots.add(sha)
             index.append(_index_row(len(index), res, label))
-            trajectories.append(_pack('{"r":' + raw + ',"e":[' + ",".join(evs) + "]}"))
+            trajectories.append('{"r":' + raw + ',"e":[' + ",".join(evs) + "]}")
         m = store.manifest(rid)
         headers.append(RunHeader(run_id=rid, agent=agent, label=label, episodes=len(results),
                                  manifest=m.short if m else None,
                                  manifest_hash=m.hash if m else None))
-        cards[label] = score(results)
+        cards[label] = score(results, ks=_ks(results))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL
+        trajectories = list(pool.map(_pack, trajectories, chunksize=256))
     wanted = {row["scenario"] for row in index}
     infos = _scenario_infos(store, run_ids, wanted)
     figures = [charts.cup_cr_chart(cards), charts.risk_ratio_chart(cards),
