@@ -168,3 +168,29 @@ def test_replay_matches_the_log(store, tmp_path: Path) -> None:
     rep = verify_bundle(out, replay=True)
     assert rep.ok, rep.problems
     assert rep.replayed == 4
+
+
+def test_cli_export_verify_and_html_report(store, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agentsafe.cli import app
+
+    cli = CliRunner()
+    out = tmp_path / "cli.agentsafe.tar.gz"
+    r = cli.invoke(app, ["export", "reckless", "--db", str(store.path), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    r = cli.invoke(app, ["verify", str(out)])
+    assert r.exit_code == 0 and "verified" in r.output, r.output
+    files = read_bundle(out)
+    files[EVENTS] = files[EVENTS].replace(b"Backup complete.", b"Backup failed")
+    write_tar(files, out)
+    r = cli.invoke(app, ["verify", str(out)])
+    assert r.exit_code == 1 and "NOT verified" in r.output and "events.jsonl" in r.output
+    html = tmp_path / "r.html"
+    r = cli.invoke(app, ["report", "careful", "reckless", "--db", str(store.path),
+                         "--format", "html", "-o", str(html)])
+    assert r.exit_code == 0, r.output
+    text = html.read_text()
+    assert "os.errors.backup-fails" in text and "vegaEmbed" in text
+    r = cli.invoke(app, ["report", "nosuchrun", "--db", str(store.path)])
+    assert r.exit_code == 2 and "no run 'nosuchrun'" in r.output
