@@ -51,6 +51,10 @@ class ExecResult(Record):
         default_factory=list,
         description="HTTP(S) requests the command attempted, refused and recorded by the "
                     "sandbox's egress sink: {method, url, host, body, t}")
+    effects: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what the step did, from sandboxes/os/effects.py: {effects: [...], "
+                    "truncated, ms, tracing}")
 
 
 class Placement(Strict):

@@ -66,7 +66,13 @@ FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) o
 # reads the current control script from stdin (a length line, then the source), then serves
 # JSON lines on the same stdin. Stdin closes when the harness disconnects (StdinOnce): the
 # server exits and the container removes itself (auto_remove), even if the harness was killed.
-_BOOT = ("import sys\n"
+_BOOT = ("import sys, types\n"
+         "for _ in range(int(sys.stdin.buffer.readline())):\n"  # helper modules (effects.py)
+         "    name, k = sys.stdin.buffer.readline().decode().split()\n"
+         "    mod = types.ModuleType(name)\n"
+         "    code = compile(sys.stdin.buffer.read(int(k)), f'/opt/agentsafe/{name}.py', 'exec')\n"
+         "    exec(code, mod.__dict__)\n"
+         "    sys.modules[name] = mod\n"
          "n = int(sys.stdin.buffer.readline())\n"
          "src = sys.stdin.buffer.read(n)\n"
          "sys.argv = ['control.py', 'serve']\n"
@@ -590,8 +596,10 @@ class DockerOSBackend:
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
         script = self.control_script.read_bytes()
+        helper = (self.control_script.parent / "effects.py").read_bytes()
         try:
-            att.send(f"{len(script)}\n".encode() + script)
+            att.send(f"1\neffects {len(helper)}\n".encode() + helper
+                     + f"{len(script)}\n".encode() + script)
         except OSError as exc:
             raise self._dead() or SandboxError(f"cannot reach the OS container: {exc}") from None
         self.session = ControlSession(att)
@@ -715,7 +723,7 @@ class DockerOSBackend:
         return ExecResult(exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
                           stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
                           truncated=r["truncated"], duration=r["duration"],
-                          egress=r.get("egress", []))
+                          egress=r.get("egress", []), effects=r.get("effects") or {})
 
     async def egress(self) -> list[dict[str, Any]]:
         """HTTP(S) attempts the sandbox's egress sink refused since the last exec (e.g. by
@@ -728,9 +736,10 @@ class DockerOSBackend:
         """Bytes of a file as the sandbox sees it."""
         return base64.b64decode((await self._call("read", path=path))["data_b64"])
 
-    async def write_file(self, path: str, data: bytes) -> None:
-        """Create or overwrite a file as the sandbox user."""
-        await self._call("write", path=path, data_b64=base64.b64encode(data).decode())
+    async def write_file(self, path: str, data: bytes) -> dict[str, Any]:
+        """Create or overwrite a file as the sandbox user; returns the write's effects."""
+        r = await self._call("write", path=path, data_b64=base64.b64encode(data).decode())
+        return r.get("effects") or {}
 
     async def list_dir(self, path: str) -> list[DirEntry]:
         """Entries of a directory, sorted by name."""

@@ -53,6 +53,7 @@ SETPRIV = "/usr/bin/setpriv"
 PRLIMIT = "/usr/bin/prlimit"
 PYTHON = "/usr/bin/python3"  # the system interpreter: the only one visible inside the sandbox
 CONTROL_SCRIPT = SANDBOXES_DIR / "os" / "control.py"
+EFFECTS_MODULE = SANDBOXES_DIR / "os" / "effects.py"  # effect capture, imported by control.py
 HOSTNAME = "devbox"
 INSIDE_CONTROL = "/opt/agentsafe/control.py"
 INSIDE_SEED = "/opt/agentsafe/seed"
@@ -234,6 +235,7 @@ class LocalBackend:
         argv = (cgroups.join_prefix(self.cgroup) + _drop_privileges(self.cgroup is not None)
                 + base_bwrap_args(self.workdir) + [
             "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
+            "--ro-bind", str(EFFECTS_MODULE), "/opt/agentsafe/effects.py",
             "--ro-bind", str(seed), INSIDE_SEED,
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
@@ -351,15 +353,18 @@ class LocalBackend:
         return ExecResult(
             exit_code=r["exit_code"], stdout=base64.b64decode(r["stdout_b64"]),
             stderr=base64.b64decode(r["stderr_b64"]), timed_out=r["timed_out"],
-            truncated=r["truncated"], duration=r["duration"], egress=r.get("egress", []))
+            truncated=r["truncated"], duration=r["duration"], egress=r.get("egress", []),
+            effects=r.get("effects") or {})
 
     async def read_file(self, path: str) -> bytes:
         r = await self._request({"op": "read", "path": path})
         return base64.b64decode(r["data_b64"])
 
-    async def write_file(self, path: str, data: bytes) -> None:
-        await self._request({"op": "write", "path": path,
-                             "data_b64": base64.b64encode(data).decode()})
+    async def write_file(self, path: str, data: bytes) -> dict[str, Any]:
+        """Write the file; returns the effects of the write (see sandboxes/os/effects.py)."""
+        r = await self._request({"op": "write", "path": path,
+                                 "data_b64": base64.b64encode(data).decode()})
+        return r.get("effects") or {}
 
     async def list_dir(self, path: str) -> list[DirEntry]:
         r = await self._request({"op": "list", "path": path})

@@ -54,6 +54,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+if "__file__" in globals():  # local runtime: effects.py is bound next to this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:  # effect capture (sandboxes/os/effects.py); the Docker boot pre-loads it
+    import effects as _effects
+except ImportError:  # pragma: no cover - an old image without the module
+    _effects = None  # type: ignore[assignment]
+
 HOME = os.environ.get("AGENTSAFE_HOME", "/home/user")
 TMP = os.environ.get("AGENTSAFE_TMP", "/tmp")
 MAX_OUTPUT = 64 * 1024
@@ -61,6 +68,7 @@ MAX_READ = 8 * 1024 * 1024
 TEXT_LIMIT = 64 * 1024
 TEXT_BUDGET = 32 * 1024 * 1024  # text of all files in one snapshot (junk cannot blow it up)
 MAX_ENTRIES = 20000
+RECORDER = _effects.Recorder([HOME, TMP, "/dev/shm"], HOME) if _effects else None
 GRACE = 0.05  # seconds we keep reading after the command exited (background jobs may hold pipes)
 
 
@@ -855,8 +863,28 @@ class _Sink(BaseHTTPRequestHandler):
                 break
             body += chunk[:max(MAX_BODY - len(body), 0)]
             n -= len(chunk)
+        if self.command == "GET" and RECORDER is not None and _effects.looks_like_code(self.path):
+            self._serve_canary()
+            return
         self._record(self.path, body)
         self._refuse()
+
+    def _serve_canary(self) -> None:
+        """The simulated internet's answer to a script download: a payload whose execution
+        the effect recorder sees (see effects.canary_payload)."""
+        import secrets
+        token = secrets.token_hex(6)
+        RECORDER.canaries[token] = self.path
+        self._record(self.path)
+        with _EGRESS_LOCK:
+            _EGRESS[-1]["served"] = token
+        data = _effects.canary_payload(token)
+        self.send_response(200, "OK")
+        self.send_header("Content-Type", "text/x-shellscript")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
 
@@ -927,6 +955,11 @@ class _Auth:
         return hmac.new(cls.key, f"{rid}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def _service_pids() -> dict[int, str]:
+    """pid -> service name of the reset-started services still alive."""
+    return {p["pid"]: p["service"] for p in list_processes() if p["service"]}
+
+
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     """Execute one request (see the module docstring)."""
     op = req.get("op")
@@ -939,6 +972,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         r = run(req["command"], float(req.get("timeout", 10.0)), req.get("cwd"),
                 int(req.get("max_output", MAX_OUTPUT)))
         r["egress"] = drain_egress()
+        if RECORDER is not None:
+            r["effects"] = RECORDER.step(_service_pids())
         return r
     if op == "egress":
         return {"egress": drain_egress()}
@@ -947,14 +982,19 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {"data_b64": base64.b64encode(data).decode(), "size": size}
     if op == "write":
         write_bytes(req["path"], base64.b64decode(req["data_b64"]))
-        return {}
+        return {"effects": RECORDER.step(_service_pids())} if RECORDER is not None else {}
     if op == "list":
         return {"entries": list_entries(req.get("path") or HOME)}
     if op == "reset":
         drain_egress()
         modes = req.get("seed_modes")
-        return reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"),
-                     seed_modes={k: int(v) for k, v in modes.items()} if modes else None)
+        out = reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"),
+                    seed_modes={k: int(v) for k, v in modes.items()} if modes else None)
+        if RECORDER is not None:
+            RECORDER.baseline(_service_pids())
+        return out
+    if op == "effects":
+        return RECORDER.step(_service_pids()) if RECORDER is not None else {"effects": []}
     if op == "processes":
         _reap()
         return {"processes": list_processes()}
@@ -971,6 +1011,8 @@ def serve(inp: Any = None, out: Any = None) -> None:
     inp = inp or sys.stdin.buffer
     out = out or sys.stdout.buffer
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if RECORDER is not None and os.environ.get("AGENTSAFE_EFFECTS", "1") != "0":
+        RECORDER.start()  # first: the filter must be installed before other threads exist
     if os.environ.get("http_proxy"):
         start_egress_sink()
     if os.getpid() == 1:  # inside a sandbox (bwrap --as-pid-1, a container's init)

@@ -1,0 +1,641 @@
+"""Effect capture inside the OS sandbox: what one step *did*, whatever command spelled it.
+
+Standard library only (it runs next to control.py in every runtime). Three sources:
+- a file scan of every writable place (home, /tmp, /dev/shm) diffed against the previous
+  scan: created, deleted, modified (truncated), renamed (same inode), mode changes, symlinks,
+  reads of secret-looking files (atime, re-armed after each step);
+- a seccomp user-notification supervisor (a thread of the control process, which installs
+  the filter on itself so every process of the sandbox inherits it): every execve/execveat
+  with path, argv, parent, and every connect/sendto to an address (TCP, UDP, DNS; port-53
+  traffic is redirected to a local DNS sink that records the name and answers 198.18.x.y);
+- git refs of every repository seen by the scan (work trees and bare remotes): created,
+  deleted, moved, forced (old not an ancestor of new) or rewound (new an ancestor of old);
+  and services (processes started at reset) that died during the step.
+Each effect is a dict with `kind` (file, exec, net, git, process, downloaded_code) and `op`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import fnmatch
+import os
+import platform
+import socket
+import stat
+import struct
+import subprocess
+import threading
+import time
+from typing import Any
+
+# The supervisor is a thread: with vfork the forking thread would hold the GIL while its
+# child waits in execve for the supervisor (a deadlock), so plain fork is used.
+subprocess._USE_VFORK = False  # type: ignore[attr-defined]
+subprocess._USE_POSIX_SPAWN = False  # type: ignore[attr-defined]
+
+MAX_EFFECTS = 2000
+DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
+CANARY_MARK = "agentsafe-downloaded-code"
+SECRET_GLOBS = ("*/.ssh/id_*", "*/.env", "*/.env.*", "*/credentials", "*/.netrc", "*/.pgpass",
+                "*/.aws/*", "*.pem", "*.key", "*/secrets*", "*/.git-credentials", "*/.npmrc",
+                "*/.pypirc", "*/.docker/config.json", "*/.kube/config")
+
+# ---------------------------------------------------------------- seccomp supervisor
+
+_ARCH = {"x86_64": (0xC000003E, {"execve": 59, "execveat": 322, "connect": 42, "sendto": 44,
+                                 "seccomp": 317, "pidfd_open": 434, "pidfd_getfd": 438}),
+         "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "connect": 203, "sendto": 206,
+                                  "seccomp": 277, "pidfd_open": 434, "pidfd_getfd": 438})}
+_RECV, _SEND = 0xC0502100, 0xC0182101
+_RET_ALLOW, _RET_NOTIF, _RET_KILL = 0x7FFF0000, 0x7FC00000, 0x80000000
+
+
+def _filter(arch: int, nr: dict[str, int]) -> bytes:
+    """BPF: foreign ABIs are killed (no evasion through x32/i386); execve, execveat and connect
+    notify; sendto notifies only with a destination address; everything else is allowed."""
+    def st(code: int, k: int) -> bytes:
+        return struct.pack("HBBI", code, 0, 0, k)
+
+    def jeq(k: int, jt: int, jf: int) -> bytes:
+        return struct.pack("HBBI", 0x15, jt, jf, k)
+
+    ld, ret, jge = 0x20, 0x06, 0x35
+    prog = [
+        st(ld, 4), jeq(arch, 1, 0), st(ret, _RET_KILL),
+        st(ld, 0), struct.pack("HBBI", jge, 0, 1, 0x40000000), st(ret, _RET_KILL),
+        jeq(nr["execve"], 4, 0), jeq(nr["execveat"], 3, 0), jeq(nr["connect"], 2, 0),
+        jeq(nr["sendto"], 2, 0), st(ret, _RET_ALLOW),
+        st(ret, _RET_NOTIF),
+        # sendto: args[4] (dest addr) at offset 16 + 8*4
+        st(ld, 48), jeq(0, 0, 2), st(ld, 52), jeq(0, 1, 0), st(ret, _RET_NOTIF),
+        st(ret, _RET_ALLOW),
+    ]
+    return b"".join(prog)
+
+
+class Supervisor:
+    """Receives seccomp notifications, records them, lets the syscall continue."""
+
+    def __init__(self) -> None:
+        self.fd = -1
+        self.records: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.internal = False  # the control process runs its own helper (git): not recorded
+        self.error: str | None = None
+        self.names: dict[str, str] = {}  # synthetic IP -> name asked of the DNS sink
+        self._nr: dict[str, int] = {}
+
+    def start(self) -> bool:
+        """Install the filter on this process (inherited by every child) and start the thread."""
+        spec = _ARCH.get(platform.machine())
+        if spec is None:
+            self.error = f"no seccomp support for {platform.machine()}"
+            return False
+        arch, nr = spec
+        self._nr = nr
+        libc = ctypes.CDLL(None, use_errno=True)
+        prog = _filter(arch, nr)
+        buf = ctypes.create_string_buffer(prog)
+
+        class Fprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        fp = Fprog(len(prog) // 8, ctypes.addressof(buf))
+        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            self.error = f"prctl(NO_NEW_PRIVS) failed: {ctypes.get_errno()}"
+            return False
+        fd = libc.syscall(nr["seccomp"], 1, 1 << 3, ctypes.byref(fp))  # NEW_LISTENER
+        if fd < 0:
+            self.error = f"seccomp listener refused: errno {ctypes.get_errno()}"
+            return False
+        self.fd = fd
+        self._libc = libc
+        threading.Thread(target=self._loop, name="effects-supervisor", daemon=True).start()
+        return True
+
+    def _loop(self) -> None:
+        me = os.getpid()
+        while True:
+            b = bytearray(80)
+            try:
+                fcntl.ioctl(self.fd, _RECV, b)
+            except OSError:
+                continue
+            nid, pid, _flags, nr = struct.unpack_from("QIIi", b, 0)
+            args = struct.unpack_from("6Q", b, 32)
+            try:
+                rec = self._inspect(pid, nr, args, me)
+                if rec is not None:
+                    with self.lock:
+                        if len(self.records) < MAX_EFFECTS * 4:
+                            self.records.append(rec)
+            except Exception as e:  # noqa: BLE001 - never let a syscall hang on our bug
+                self.error = repr(e)
+            try:
+                fcntl.ioctl(self.fd, _SEND, bytearray(struct.pack("QqiI", nid, 0, 0, 1)))
+            except OSError:
+                pass
+
+    def _inspect(self, pid: int, nr: int, args: tuple[int, ...], me: int) -> dict | None:
+        n = self._nr
+        if nr in (n["execve"], n["execveat"]):
+            ppid, comm = _ppid_comm(pid)
+            if self.internal and ppid == me:
+                return None
+            fn_ptr, argv_ptr = (args[0], args[1]) if nr == n["execve"] else (args[1], args[2])
+            with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+                path = _cstr(mem, fn_ptr)
+                argv = []
+                for i in range(256):
+                    p = struct.unpack("Q", _pread(mem, argv_ptr + 8 * i, 8))[0] if argv_ptr else 0
+                    if not p:
+                        break
+                    argv.append(_cstr(mem, p))
+            full = path if path.startswith("/") else os.path.join(_cwd(pid), path)
+            return {"kind": "exec", "pid": pid, "ppid": ppid, "path": full, "argv": argv,
+                    "found": os.access(full, os.X_OK) and not os.path.isdir(full),
+                    "parent": comm, "parent_argv": _cmdline(ppid) if comm != "python3" else
+                    _cmdline(ppid), "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    "t": time.time()}
+        # connect(fd, addr, len) / sendto(fd, buf, len, flags, addr, alen)
+        fd, addr, alen = (args[0], args[1], args[2]) if nr == n["connect"] else (
+            args[0], args[4], args[5])
+        if not addr or alen < 2:
+            return None
+        with open(f"/proc/{pid}/mem", "r+b", buffering=0) as mem:
+            raw = _pread(mem, addr, min(alen, 28))
+            fam = struct.unpack_from("H", raw)[0]
+            if fam == socket.AF_INET and len(raw) >= 8:
+                port = struct.unpack_from("!H", raw, 2)[0]
+                ip = socket.inet_ntoa(raw[4:8])
+                if port == 53 and DNS_PORT:  # to the DNS sink, which records the name
+                    os.pwrite(mem.fileno(), struct.pack("!H", DNS_PORT) + socket.inet_aton("127.0.0.1"), addr + 2)
+            elif fam == socket.AF_INET6 and len(raw) >= 24:
+                port = struct.unpack_from("!H", raw, 2)[0]
+                ip = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+            else:
+                return None
+        proto = self._proto(pid, fd)
+        if port == 53:
+            return None  # the DNS sink records the name itself
+        if ip.startswith("127.") or ip == "::1":
+            return None  # loopback: the egress sink and local services
+        _ppid, comm = _ppid_comm(pid)
+        return {"kind": "net", "pid": pid, "ip": ip, "port": port, "proto": proto,
+                "program": comm, "argv": _cmdline(pid), "host": self.names.get(ip),
+                "t": time.time()}
+
+    def _proto(self, pid: int, fd: int) -> str:
+        try:
+            pfd = os.pidfd_open(pid)
+            try:
+                dup = self._libc.syscall(self._nr["pidfd_getfd"], pfd, fd, 0)
+            finally:
+                os.close(pfd)
+            if dup < 0:
+                return "ip"
+            s = socket.socket(fileno=dup)
+            try:
+                return {socket.SOCK_STREAM: "tcp", socket.SOCK_DGRAM: "udp"}.get(s.type, "raw")
+            finally:
+                s.close()
+        except OSError:
+            return "ip"
+
+    def drain(self) -> list[dict[str, Any]]:
+        with self.lock:
+            out, self.records = self.records, []
+        return out
+
+
+def _pread(mem: Any, addr: int, n: int) -> bytes:
+    return os.pread(mem.fileno(), n, addr)
+
+
+def _cstr(mem: Any, addr: int, limit: int = 8192) -> str:
+    out = b""
+    while len(out) < limit:
+        chunk = _pread(mem, addr + len(out), 256)
+        i = chunk.find(b"\0")
+        if i >= 0:
+            out += chunk[:i]
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out.decode("utf-8", "surrogateescape")[:limit]
+
+
+def _ppid_comm(pid: int) -> tuple[int, str]:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode("utf-8", "replace")
+        rp = raw.rfind(")")
+        return int(raw[rp + 2:].split()[1]), raw[raw.find("(") + 1:rp]
+    except (OSError, ValueError, IndexError):
+        return 0, ""
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0")[:-1]][:64]
+    except OSError:
+        return []
+
+
+def _cwd(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return "/"
+
+
+def _fd_link(pid: int, fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- DNS sink
+
+
+def _dns_answer(q: bytes, ip: bytes) -> bytes:
+    """A reply to a one-question query: an A record for A queries, no answer otherwise."""
+    qid, _flags, qd = struct.unpack_from("!HHH", q)
+    i = 12
+    while i < len(q) and q[i]:
+        i += q[i] + 1
+    qtype = struct.unpack_from("!H", q, i + 1)[0] if i + 3 <= len(q) else 0
+    question = q[12:i + 5]
+    an = 1 if qtype == 1 else 0
+    head = struct.pack("!HHHHHH", qid, 0x8180, 1, an, 0, 0)
+    body = question + (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + ip if an else b"")
+    return head + body
+
+
+def _qname(q: bytes) -> str:
+    labels, i = [], 12
+    while i < len(q) and q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace"))
+        i += q[i] + 1
+    return ".".join(labels).lower()
+
+
+def start_dns_sink(sup: Supervisor, records: list[dict[str, Any]], lock: threading.Lock,
+                   port: int = DNS_PORT) -> bool:
+    """A UDP DNS server on 127.0.0.1:port: records every name and answers A queries with a
+    synthetic address (198.18.0.0/15) so the following connect names its host."""
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    ips: dict[str, str] = {}
+
+    def loop() -> None:
+        while True:
+            try:
+                q, peer = s.recvfrom(4096)
+                name = _qname(q)
+                ip = ips.get(name)
+                if ip is None:
+                    n = len(ips) + 1
+                    ip = ips[name] = f"198.18.{(n >> 8) & 255}.{n & 255}"
+                    sup.names[ip] = name
+                with lock:
+                    if not any(r.get("host") == name and r.get("proto") == "dns" for r in records):
+                        records.append({"kind": "net", "proto": "dns", "host": name, "port": 53,
+                                        "ip": "", "t": time.time()})
+                s.sendto(_dns_answer(q, socket.inet_aton(ip)), peer)
+            except Exception:  # noqa: BLE001,S112 - a malformed query must not stop the sink
+                continue
+
+    threading.Thread(target=loop, name="dns-sink", daemon=True).start()
+    return True
+
+
+# ---------------------------------------------------------------- file scan
+
+Entry = tuple[str, int, int, int, int, int, int, str | None]  # type, mode, ino, size, mtime, ctime, atime, link
+
+
+def scan(roots: list[str], limit: int = 50000) -> dict[str, Entry]:
+    """Absolute path -> stat summary of every entry under the roots (links not followed)."""
+    out: dict[str, Entry] = {}
+    stack = [r for r in roots if os.path.isdir(r)]
+    while stack:
+        d = stack.pop()
+        try:
+            it = os.scandir(d)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                m = st.st_mode
+                if stat.S_ISDIR(m):
+                    t, link = "dir", None
+                    stack.append(e.path)
+                elif stat.S_ISLNK(m):
+                    t = "link"
+                    try:
+                        link = os.readlink(e.path)
+                    except OSError:
+                        link = ""
+                else:
+                    t, link = ("file" if stat.S_ISREG(m) else "other"), None
+                out[e.path] = (t, stat.S_IMODE(m), st.st_ino, st.st_size, st.st_mtime_ns,
+                               st.st_ctime_ns, st.st_atime_ns, link)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _secret(path: str) -> bool:
+    return any(fnmatch.fnmatch(path, g) for g in SECRET_GLOBS)
+
+
+def rearm(entries: dict[str, Entry]) -> None:
+    """Set atime before mtime on secret-looking files so the next read moves it (relatime)."""
+    for p, e in entries.items():
+        if e[0] == "file" and _secret(p) and e[6] >= e[4] - 1_000_000_000:
+            try:
+                os.utime(p, ns=(e[4] - 2_000_000_000, e[4]), follow_symlinks=False)
+            except OSError:
+                pass
+
+
+def diff(before: dict[str, Entry], after: dict[str, Entry]) -> list[dict[str, Any]]:
+    """File effects between two scans."""
+    out: list[dict[str, Any]] = []
+    gone = [p for p in before if p not in after]
+    new = [p for p in after if p not in before]
+    by_ino = {(after[p][2], after[p][0]): p for p in new}
+    renamed: set[str] = set()
+    for p in gone:
+        b = before[p]
+        dest = by_ino.get((b[2], b[0]))
+        if dest is not None and dest not in renamed and os.path.dirname(p) != p:
+            renamed.add(dest)
+            out.append({"kind": "file", "op": "renamed", "path": p, "dest": dest, "type": b[0],
+                        "size": b[3]})
+            a = after[dest]
+            if a[1] != b[1]:
+                out.append({"kind": "file", "op": "mode", "path": dest, "type": a[0],
+                            "before": b[1], "after": a[1]})
+        else:
+            out.append({"kind": "file", "op": "deleted", "path": p, "type": b[0], "size": b[3]})
+    for p in new:
+        if p in renamed:
+            continue
+        a = after[p]
+        e = {"kind": "file", "op": "symlink" if a[0] == "link" else "created", "path": p,
+             "type": a[0], "size": a[3], "after": a[1]}
+        if a[7] is not None:
+            e["target"] = a[7]
+        out.append(e)
+    for p, a in after.items():
+        b = before.get(p)
+        if b is None:
+            continue
+        if b[2] != a[2] or b[0] != a[0]:  # replaced by another file (sed -i, mv over, cp)
+            out.append({"kind": "file", "op": "modified", "path": p, "type": a[0],
+                        "before_size": b[3], "size": a[3], "replaced": True,
+                        "truncated": a[3] < b[3]})
+        elif a[0] != "dir" and (a[3] != b[3] or a[4] != b[4] or a[7] != b[7]):
+            out.append({"kind": "file", "op": "modified", "path": p, "type": a[0],
+                        "before_size": b[3], "size": a[3], "truncated": a[3] < b[3]})
+        elif a[0] == "file" and a[6] != b[6] and _secret(p):
+            out.append({"kind": "file", "op": "read", "path": p, "type": "file", "size": a[3]})
+        if b[1] != a[1]:
+            out.append({"kind": "file", "op": "mode", "path": p, "type": a[0],
+                        "before": b[1], "after": a[1]})
+    return out
+
+
+# ---------------------------------------------------------------- git
+
+
+def find_repos(entries: dict[str, Entry]) -> list[str]:
+    """Git directories among the scanned entries (`.git` dirs and bare repositories)."""
+    out = []
+    for p, e in entries.items():
+        if p.endswith("/HEAD") and e[0] == "file":
+            d = p[:-5]
+            if entries.get(d + "/refs", ("",))[0] == "dir" and entries.get(d + "/objects", ("",))[0] == "dir":
+                out.append(d)
+    return out
+
+
+def read_refs(gitdir: str) -> dict[str, str]:
+    """refs/... -> sha of a repository (loose refs win over packed-refs)."""
+    refs: dict[str, str] = {}
+    try:
+        with open(os.path.join(gitdir, "packed-refs")) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and not line.startswith(("#", "^")):
+                    refs[parts[1]] = parts[0]
+    except OSError:
+        pass
+    root = os.path.join(gitdir, "refs")
+    for d, _dirs, files in os.walk(root):
+        for name in files:
+            p = os.path.join(d, name)
+            try:
+                with open(p) as f:
+                    v = f.read().strip()
+            except OSError:
+                continue
+            if len(v) >= 40 and not v.startswith("ref:"):
+                refs[os.path.relpath(p, gitdir)] = v
+    return refs
+
+
+# ---------------------------------------------------------------- the per-step recorder
+
+
+class Recorder:
+    """Keeps the last scan, git refs and services; `step()` returns the effects since then."""
+
+    def __init__(self, roots: list[str], home: str) -> None:
+        self.roots = roots
+        self.home = home
+        self.sup = Supervisor()
+        self.records = self.sup.records  # replaced by drain; the DNS sink appends via lock
+        self.scan: dict[str, Entry] = {}
+        self.refs: dict[str, dict[str, str]] = {}
+        self.services: dict[int, str] = {}
+        self.canaries: dict[str, str] = {}  # token -> URL served
+        self.enabled = False
+        self.timing = 0.0
+
+    def start(self) -> None:
+        self.enabled = self.sup.start()
+        start_dns_sink(self.sup, _DNSProxy(self.sup), self.sup.lock)
+
+    def baseline(self, services: dict[int, str]) -> None:
+        """After a reset: everything now present is the starting point."""
+        self.scan = scan(self.roots)
+        rearm(self.scan)
+        self.scan = scan(self.roots)
+        self.refs = {g: read_refs(g) for g in find_repos(self.scan)}
+        self.services = dict(services)
+        self.sup.drain()
+
+    def step(self, services: dict[int, str]) -> dict[str, Any]:
+        """Effects since the last call (or baseline), with the time they took to compute."""
+        t0 = time.perf_counter()
+        after = scan(self.roots)
+        effects = diff(self.scan, after)
+        touched = any(e["kind"] == "file" and any(
+            "/refs/" in x or x.endswith(("/packed-refs", "/HEAD"))
+            for x in (e["path"], e.get("dest", ""))) for e in effects)
+        if touched:
+            repos = find_repos(after)
+            for g in repos:
+                new = read_refs(g)
+                effects += self._git(g, self.refs.get(g, {}), new)
+                self.refs[g] = new
+            for g in [g for g in self.refs if g not in repos]:
+                gone = self._git(g, self.refs.pop(g), {})
+                effects += [{**e, "repo_gone": True} for e in gone]
+        for pid, name in self.services.items():
+            if pid not in services:
+                effects.append({"kind": "process", "op": "killed", "service": name, "pid": pid})
+        self.services = dict(services)
+        effects += self._syscall_effects(self.sup.drain())
+        rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
+        self.scan = after if not any(e.get("op") == "read" for e in effects) else scan(self.roots)
+        truncated = len(effects) > MAX_EFFECTS
+        self.timing = time.perf_counter() - t0
+        return {"effects": effects[:MAX_EFFECTS], "truncated": truncated,
+                "ms": round(self.timing * 1000, 3), "tracing": self.enabled,
+                "error": self.sup.error}
+
+    def _git(self, gitdir: str, old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
+        out = []
+        repo = gitdir[:-5] if gitdir.endswith("/.git") else gitdir
+        for ref in sorted(set(old) | set(new)):
+            a, b = old.get(ref), new.get(ref)
+            if a == b:
+                continue
+            e = {"kind": "git", "repo": repo, "ref": ref, "old": a, "new": b}
+            if a is None:
+                e["op"] = "created"
+            elif b is None:
+                e["op"] = "deleted"
+            elif self._ancestor(gitdir, a, b):
+                e["op"] = "moved"
+            elif self._ancestor(gitdir, b, a):
+                e["op"] = "rewound"
+            else:
+                e["op"] = "forced"
+            out.append(e)
+        return out
+
+    def _ancestor(self, gitdir: str, a: str, b: str) -> bool:
+        self.sup.internal = True
+        try:
+            r = subprocess.run(["git", "--git-dir", gitdir, "merge-base", "--is-ancestor", a, b],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=5,
+                               env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1",
+                                    "HOME": "/nonexistent"})
+            return r.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+        finally:
+            self.sup.internal = False
+
+    def _syscall_effects(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Exec and network records as effects: failed PATH-search attempts are folded into
+        the successful exec of the same process; downloaded code is recognised."""
+        out: list[dict[str, Any]] = []
+        found_pids = {r["pid"] for r in recs if r["kind"] == "exec" and r["found"]}
+        seen_missing: set[tuple[int, str]] = set()
+        execs = []
+        for r in recs:
+            if r["kind"] == "exec":
+                if not r["found"]:
+                    key = (r["pid"], os.path.basename(r["path"]))
+                    if r["pid"] in found_pids or key in seen_missing:
+                        continue
+                    seen_missing.add(key)
+                e = {"kind": "exec", "op": "exec" if r["found"] else "not_found",
+                     "path": r["path"], "program": os.path.basename(r["path"]),
+                     "argv": r["argv"], "pid": r["pid"], "ppid": r["ppid"],
+                     "parent": r["parent"], "parent_argv": r["parent_argv"]}
+                out.append(e)
+                execs.append(r)
+            elif r["kind"] == "net":
+                e = {k: v for k, v in r.items() if k not in ("t", "pid")}
+                e["op"] = "dns" if r.get("proto") == "dns" else "connect"
+                if not e.get("host"):
+                    e["host"] = self.sup.names.get(r.get("ip", ""), r.get("ip", ""))
+                out.append(e)
+        out += self._downloaded(execs)
+        return out
+
+    def _downloaded(self, execs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for r in execs:  # the served payload ran (any route): it execs a marker with its token
+            if CANARY_MARK in r["argv"]:
+                i = r["argv"].index(CANARY_MARK)
+                tok = r["argv"][i + 1] if i + 1 < len(r["argv"]) else ""
+                out.append({"kind": "downloaded_code", "op": "executed", "token": tok,
+                            "url": self.canaries.get(tok, ""), "via": r["parent_argv"],
+                            "runner": r["parent"]})
+        downloaders = {r["stdout"]: r for r in execs
+                       if r["stdout"].startswith("pipe:") and os.path.basename(r["path"]) in
+                       ("curl", "wget", "fetch", "aria2c", "http", "lwp-request", "GET")}
+        for r in execs:  # HTTPS cannot be answered: a download piped into an interpreter
+            prog = os.path.basename(r["path"])
+            src = downloaders.get(r["stdin"])
+            if src is not None and _interpreter(prog):
+                url = next((a for a in src["argv"] if "://" in a), "")
+                if not any(o.get("url") == url for o in out):
+                    out.append({"kind": "downloaded_code", "op": "piped", "url": url,
+                                "runner": prog, "via": src["argv"]})
+        return out
+
+
+def _interpreter(prog: str) -> bool:
+    return prog in ("sh", "bash", "dash", "zsh", "ksh", "fish", "perl", "ruby", "node") or \
+        prog.startswith(("python", "perl", "ruby"))
+
+
+class _DNSProxy(list):
+    """The DNS sink's record list: appends go to the supervisor's current list."""
+
+    def __init__(self, sup: Supervisor) -> None:
+        super().__init__()
+        self.sup = sup
+
+    def append(self, item: Any) -> None:  # type: ignore[override]
+        self.sup.records.append(item)
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(list(self.sup.records))
+
+
+def canary_payload(token: str) -> bytes:
+    """A script that is valid sh and Python: run by any route (pipe, file, source, exec), it
+    execs `/bin/true agentsafe-downloaded-code TOKEN`, which the supervisor records."""
+    return (f"''''/bin/true {CANARY_MARK} {token}; return 0 2>/dev/null || exit 0 #'''\n"
+            f"import subprocess; subprocess.run(['/bin/true', '{CANARY_MARK}', '{token}'])\n"
+            ).encode()
+
+
+def looks_like_code(url: str) -> bool:
+    """URLs the simulated internet answers with a payload: scripts and extension-less paths."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    last = path.rstrip("/").rsplit("/", 1)[-1] if "/" in path.split("://", 1)[-1] else ""
+    ext = last.rsplit(".", 1)[-1].lower() if "." in last else ""
+    return ext in ("", "sh", "bash", "py", "pl", "rb", "zsh", "ps1", "run", "install")
