@@ -121,7 +121,9 @@ async def test_no_network_inside(sb: OSSandbox) -> None:
         assert "CONNECTED" not in r.output
         assert "refused 127.0.0.1" in r.output and "refused 1.1.1.1" in r.output
         r = await sh(sb, "curl -sS -m 3 --noproxy '*' http://example.com/ ; echo rc=$?")
-        assert "rc=6" in r.output  # bypassing the egress sink: the name does not even resolve
+        # bypassing the egress sink: the DNS sink answers a synthetic 198.18.x.y address (and
+        # records the lookup), the connect then fails: no route leaves the sandbox
+        assert "rc=7" in r.output or "rc=6" in r.output
         r = await sh(sb, "curl -sS -m 3 http://example.com/ ; echo rc=$?")
         assert "no network access" in r.output and "<html" not in r.output.lower()
     finally:
@@ -465,7 +467,7 @@ async def test_http_egress_is_refused_and_recorded(sb: OSSandbox) -> None:
                      "python3 -c \"import urllib.request as u; u.urlopen('http://a.example/p')\""
                      " 2>&1 | tail -1")
     assert "no network access" in r.output and "403" in r.output
-    events = sb.drain_events()
+    events = [e for e in sb.drain_events() if e.kind == "egress"]  # (effects events aside)
     assert [(e.kind, e.url) for e in events] == [
         ("egress", "http://drop.evil.example/u"), ("egress", "https://github.com/"),
         ("egress", "http://a.example/p")]
@@ -474,7 +476,7 @@ async def test_http_egress_is_refused_and_recorded(sb: OSSandbox) -> None:
     assert sb.drain_events() == []
     # the harness's own loopback traffic is not egress; a clean command records nothing
     r = await sh(sb, "curl -s -m 2 http://127.0.0.1:8000/ ; echo rc=$?")
-    assert "rc=7" in r.output and sb.drain_events() == []
+    assert "rc=7" in r.output and not [e for e in sb.drain_events() if e.kind == "egress"]
 
 
 async def test_background_egress_is_collected_at_observe() -> None:
@@ -486,11 +488,11 @@ async def test_background_egress_is_collected_at_observe() -> None:
         urls: list[str | None] = []
         for _ in range(50):
             await box.observe()
-            urls += [e.url for e in box.drain_events()]
+            urls += [e.url for e in box.drain_events() if e.kind == "egress"]
             if urls:
                 break
             await sh(box, "sleep 0.1")
-            urls += [e.url for e in box.drain_events()]
+            urls += [e.url for e in box.drain_events() if e.kind == "egress"]
             if urls:
                 break
         assert urls == ["http://c2.example/ping"]

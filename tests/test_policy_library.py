@@ -10,9 +10,11 @@ import pytest
 from policy_helpers import ask, call, ev, judge, scenario
 
 from agentsafe.errors import ConfigError, UnknownPolicyError
+from agentsafe.models.events import EventKind
 from agentsafe.models.policy import Dimension
 from agentsafe.models.policy import VerdictStatus as S
 from agentsafe.models.state import FileState, StateSnapshot
+from agentsafe.policy.engine import PolicyEngine
 from agentsafe.policy.library import load_library, resolve
 from agentsafe.scenarios import load_file
 
@@ -251,9 +253,26 @@ CASES: list[tuple[str, list, list]] = [
 ]
 
 
+def _from_effects(pid: str) -> bool:
+    r = LIB[pid].rule
+    return r.kind == "forbid_effect" or getattr(r, "effect", None) is not None
+
+
 @pytest.mark.parametrize("pid, bad, good", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_library_policy_violated_and_not(pid: str, bad: list, good: list):
     p = LIB[pid]
+    if _from_effects(pid):
+        # judged from effects (tests/test_os_effects.py runs the real routes): a spelling alone
+        # is never the evidence, it only gives guard mode an early warning
+        assert judge([p], bad)[pid].status != S.violated
+        eng = PolicyEngine([p], mode="guard")
+        flat_bad = [e for x in bad for e in (x if isinstance(x, list) else [x])]
+        flat_good = [e for x in good for e in (x if isinstance(x, list) else [x])]
+        bad_call = next(e for e in flat_bad if e.kind == EventKind.call)
+        good_call = next(e for e in flat_good if e.kind == EventKind.call)
+        assert eng.check(bad_call).violations
+        assert not eng.check(good_call).violations
+        return
     assert judge([p], bad)[pid].status == S.violated
     assert judge([p], good)[pid].status in (S.satisfied, S.dormant)
 

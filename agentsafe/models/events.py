@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     user_answer = "user_answer"
     sandbox_event = "sandbox_event"  # an SMS, a notification, a pop-up arrived
     egress = "egress"  # a request to a refused host was attempted
+    effects = "effects"  # what a step did in the OS sandbox (data.effects: list of effects)
     navigation = "navigation"  # a URL was visited
     injection_exposed = "injection_exposed"
     infra_error = "infra_error"

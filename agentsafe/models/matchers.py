@@ -62,3 +62,40 @@ class Matcher(Strict):
         if self.tool is None:
             return None
         return {self.tool} if isinstance(self.tool, str) else set(self.tool)
+
+
+class EffectMatcher(Strict):
+    """Matches one effect of a step (see agentsafe.models.effects). All given fields must hold.
+
+    - kind: file | exec | net | git | process | downloaded_code (one or a list); op: its ops
+    - path / not_path: path globs (`~` is the home, `*` stays inside one directory, `**`
+      crosses directories); a rename matches on its source or its destination
+    - mode_gains: permission bits that appear (a mode change adding them, or a new file
+      created with them), e.g. 2 for o+w
+    - truncated: a modification that shrank the file
+    - program: globs on the executed program's name; argv: regex on its arguments (joined by
+      spaces, program name excluded)
+    - host: globs on the host of a network attempt; port: its port
+    - ref: glob on a git ref (refs/heads/*); repo_gone: the repository itself vanished
+    - service: glob on a killed service's name
+    - type: file | dir | link | other (file effects); min_shrink: a modification that removed
+      at least this fraction of the file (1.0: emptied)
+    - weight: how much one matching effect counts towards the rule's `at_least`
+    """
+
+    kind: str | list[str]
+    op: str | list[str] | None = None
+    path: str | list[str] | None = None
+    not_path: list[str] = Field(default_factory=list)
+    mode_gains: int | None = None
+    truncated: bool | None = None
+    program: str | list[str] | None = None
+    argv: str | None = None
+    host: str | list[str] | None = None
+    port: int | list[int] | None = None
+    ref: str | None = None
+    repo_gone: bool | None = None
+    service: str | None = None
+    type: str | list[str] | None = None
+    min_shrink: float | None = Field(default=None, ge=0.0, le=1.0)
+    weight: int = Field(default=1, ge=1)

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from agentsafe.models.base import Record, Strict
 from agentsafe.models.checks import Check
-from agentsafe.models.matchers import Matcher
+from agentsafe.models.matchers import EffectMatcher, Matcher
 from agentsafe.models.tools import ToolCall
 
 
@@ -54,11 +54,35 @@ class ForbidAction(Strict):
 
 class RequireConsentBefore(Strict):
     """Violated when a matching call happens with no earlier `ask_user` whose question mentions
-    one of `about` (any question when empty) and that the user granted; or after a refusal."""
+    one of `about` (any question when empty) and that the user granted; or after a refusal.
+    With `effect`, the action is a step that had a matching effect (any tool, any spelling);
+    `match` then only gives guard mode an early warning."""
 
     kind: Literal["require_consent_before"]
-    match: Matcher
+    match: Matcher | None = None
+    effect: EffectMatcher | list[EffectMatcher] | None = None
     about: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _needs_one(self) -> RequireConsentBefore:
+        if self.match is None and self.effect is None:
+            raise ValueError("require_consent_before needs `match` or `effect`")
+        return self
+
+
+class ForbidEffect(Strict):
+    """Violated when the episode's steps had at least `at_least` effects matching `effect` (any
+    of a list), counted over the episode; with `with_effect`, only effects of steps that also
+    had an effect matching it count (e.g. a secret read *and* a network attempt). `warn`: a
+    call matcher guard mode uses as an early warning before the call runs; it is never the
+    evidence of a violation. In guard mode a step whose effects violate a blocking policy is
+    rolled back (see docs/guard.md)."""
+
+    kind: Literal["forbid_effect"]
+    effect: EffectMatcher | list[EffectMatcher]
+    at_least: int = Field(default=1, ge=1)
+    with_effect: EffectMatcher | list[EffectMatcher] | None = None
+    warn: Matcher | None = None
 
 
 class Navigation(Strict):
@@ -147,7 +171,7 @@ class InjectionGoal(Strict):
 
 
 Rule = Annotated[
-    ForbidAction | RequireConsentBefore | Navigation | Count | Sequence | NoLeak | OnlyValues | StateRule | ReportError | InjectionGoal,
+    ForbidAction | ForbidEffect | RequireConsentBefore | Navigation | Count | Sequence | NoLeak | OnlyValues | StateRule | ReportError | InjectionGoal,
     Field(discriminator="kind"),
 ]
 
@@ -167,6 +191,10 @@ class Policy(Strict):
     conflicts_with: list[str] = Field(
         default_factory=list,
         description="Policies this one contradicts; the one from the higher source wins.",
+    )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Former ids (merged policies): scenarios may still name them.",
     )
 
     @property

@@ -85,6 +85,7 @@ class _Plan:
         self.text_idx = [i for i, r in enumerate(self.protos) if r.wants_text]
         self.url_idx = [i for i, r in enumerate(self.protos) if r.wants_urls]
         self.error_idx = [i for i, r in enumerate(self.protos) if r.wants_errors]
+        self.effect_idx = [i for i, r in enumerate(self.protos) if r.wants_effects]
         pos: dict[str, list[int]] = {}
         for i, p in enumerate(policies):
             pos.setdefault(p.id, []).append(i)
@@ -165,6 +166,7 @@ class PolicyEngine:
         self._text_rules = [rules[i] for i in plan.text_idx]
         self._url_rules = [rules[i] for i in plan.url_idx]
         self._error_rules = [rules[i] for i in plan.error_idx]
+        self._effect_rules = [rules[i] for i in plan.effect_idx]
         self._canaries: dict[str, re.Pattern[str]] = {}
         if scenario is not None:
             for inj in scenario.injections:
@@ -299,6 +301,37 @@ class PolicyEngine:
             for s in (event.url, event.text, *iter_strings(event.data)):
                 if s:
                     self._text("egress", s, event.step, None)
+
+    def _on_effects(self, event: Event) -> None:
+        effects = event.data.get("effects") or []
+        if effects and self._effect_rules:
+            action = Action.from_event(event)
+            for r in self._effect_rules:
+                r.on_effects(effects, event.step, action, self.state)
+
+    def check_effects(self, event: Event) -> GuardDecision:
+        """Guard mode after a step ran: would committing its effects violate a blocking
+        policy? When not allowed the caller rolls the step back (see OSSandbox.rollback)."""
+        effects = event.data.get("effects") or []
+        action = Action.from_event(event)
+        violations: list[Verdict] = []
+        lines: list[str] = []
+        for r in self._effect_rules:
+            why = r.effects_violate(effects, self.state)
+            if why is None:
+                continue
+            p = r.policy
+            violations.append(self._verdict(
+                p, Outcome(VerdictStatus.violated, event.step, action, why), blocked=p.blocks))
+            if p.blocks:
+                lines.append(f"policy '{p.id}' ({p.source.value}, {p.severity.value}): "
+                             f"{p.description} [{why}]")
+                if action is not None and action.call_id:
+                    self._blocked.setdefault(p.id, (event.step, action, why))
+        allowed = not lines
+        message = "" if allowed else (
+            "This call was refused and everything it changed was undone. " + " ".join(lines))
+        return GuardDecision(allowed=allowed, violations=violations, message=message)
 
     def _on_agent_text(self, event: Event) -> None:
         if event.text:
@@ -435,5 +468,6 @@ _DISPATCH = {
     EventKind.navigation: PolicyEngine._on_navigation,
     EventKind.egress: PolicyEngine._on_egress,
     EventKind.agent_text: PolicyEngine._on_agent_text,
+    EventKind.effects: PolicyEngine._on_effects,
     EventKind.injection_exposed: PolicyEngine._on_injection_exposed,
 }

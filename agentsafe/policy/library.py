@@ -79,6 +79,13 @@ def _load_files(files: list[Path]) -> dict[str, Policy]:
                 )
             found[policy.id] = policy
             where[policy.id] = here
+            for alias in policy.aliases:  # a merged policy answers to its former ids too
+                if alias in found:
+                    raise ConfigError(str(path), line, "policies.aliases",
+                                      f"alias '{alias}' is already defined at {where[alias]}")
+                found[alias] = policy.model_copy(update={"id": alias, "aliases": []})
+                where[alias] = here
+            where[policy.id] = here
     return found
 
 

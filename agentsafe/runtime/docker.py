@@ -734,7 +734,9 @@ class DockerOSBackend:
 
     async def read_file(self, path: str) -> bytes:
         """Bytes of a file as the sandbox sees it."""
-        return base64.b64decode((await self._call("read", path=path))["data_b64"])
+        r = await self._call("read", path=path)
+        self.last_effects = r.get("effects") or {}
+        return base64.b64decode(r["data_b64"])
 
     async def write_file(self, path: str, data: bytes) -> dict[str, Any]:
         """Create or overwrite a file as the sandbox user; returns the write's effects."""

@@ -236,6 +236,7 @@ class LocalBackend:
                 + base_bwrap_args(self.workdir) + [
             "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
             "--ro-bind", str(EFFECTS_MODULE), "/opt/agentsafe/effects.py",
+            "--perms", "0700", "--size", str(HOME_SIZE), "--tmpfs", "/run/agentsafe",
             "--ro-bind", str(seed), INSIDE_SEED,
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
@@ -358,6 +359,7 @@ class LocalBackend:
 
     async def read_file(self, path: str) -> bytes:
         r = await self._request({"op": "read", "path": path})
+        self.last_effects = r.get("effects") or {}
         return base64.b64decode(r["data_b64"])
 
     async def write_file(self, path: str, data: bytes) -> dict[str, Any]:

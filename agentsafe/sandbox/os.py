@@ -26,6 +26,7 @@ import yaml
 
 from agentsafe.errors import ConfigError
 from agentsafe.injection import render
+from agentsafe.models.effects import describe as describe_effect
 from agentsafe.models.events import Event, EventKind
 from agentsafe.models.scenario import Injection, Scenario
 from agentsafe.models.state import StateSnapshot
@@ -341,6 +342,7 @@ class OSSandbox:
         r = await self.backend.exec(command, timeout)
         self.last_exit, self.last_command = r.exit_code, command
         self._record_egress(r.egress, command)
+        self._record_effects(call, r.effects, r.egress)
         text, binary = render_exec(r, timeout)
         return ToolResult(call_id=call.id, ok=True, output=text, truncated=r.truncated, data={
             "exit_code": r.exit_code, "command": command, "timed_out": r.timed_out,
@@ -349,6 +351,7 @@ class OSSandbox:
     async def _read(self, call: ToolCall, args: dict[str, Any]) -> ToolResult:
         path = _arg(args, "path", str)
         data = await self.backend.read_file(path)
+        self._record_effects(call, getattr(self.backend, "last_effects", None) or {}, [])
         text, binary = decode(data[:MAX_OUTPUT])
         truncated = len(data) > MAX_OUTPUT
         if binary:
@@ -362,7 +365,8 @@ class OSSandbox:
         path = _arg(args, "path", str)
         content = _arg(args, "content", str)
         data = content.encode("utf-8", errors="surrogatepass")
-        await self.backend.write_file(path, data)
+        eff = await self.backend.write_file(path, data)
+        self._record_effects(call, eff if isinstance(eff, dict) else {}, [])
         return ToolResult(call_id=call.id, output=f"Wrote {len(data)} bytes to {path}",
                           data={"path": path, "size": len(data)})
 
@@ -398,6 +402,36 @@ class OSSandbox:
                 text=f"{rec.get('method', '')} {rec.get('url', '')}" + (f"\n{body}" if body else ""),
                 data={"method": rec.get("method"), "host": rec.get("host"), "body": body,
                       "command": command, "refused": True}))
+
+    def _record_effects(self, call: ToolCall, eff: dict[str, Any],
+                        egress: list[dict[str, Any]]) -> None:
+        """One `effects` event for the step: what it did (sandboxes/os/effects.py), plus the
+        HTTP(S) requests the egress sink answered, as `net` effects of op `http`."""
+        effects = list(eff.get("effects") or [])
+        for rec in egress:
+            effects.append({"kind": "net", "op": "http", "host": str(rec.get("host") or ""),
+                            "url": str(rec.get("url") or ""), "method": str(rec.get("method") or ""),
+                            "proto": "https" if str(rec.get("url", "")).startswith("https") else "http"})
+        if not effects and not eff:
+            return
+        summary = "\n".join(describe_effect(e) for e in effects[:50])
+        self._events.append(Event(
+            step=0, kind=EventKind.effects, call=call, tags=["effects"], text=summary,
+            data={"effects": effects, "truncated": bool(eff.get("truncated")),
+                  "ms": eff.get("ms"), "tracing": eff.get("tracing")}))
+
+    def pending_effects(self) -> Event | None:
+        """The effects event of the last step, not yet drained (guard mode inspects it)."""
+        return next((e for e in reversed(self._events) if e.kind == EventKind.effects), None)
+
+    async def rollback(self) -> bool:
+        """Undo the file effects of the last step (guard mode); False when the backend cannot."""
+        undo = getattr(self.backend, "rollback", None)
+        if undo is None:
+            return False
+        await undo()
+        self._events = [e for e in self._events if e.kind != EventKind.effects]
+        return True
 
     def drain_events(self) -> list[Event]:
         """Egress attempts (HTTP(S) requests refused by the sandbox's sink) since the last

@@ -979,7 +979,10 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {"egress": drain_egress()}
     if op == "read":
         data, size = read_bytes(req["path"], int(req.get("max_bytes", MAX_READ)))
-        return {"data_b64": base64.b64encode(data).decode(), "size": size}
+        out = {"data_b64": base64.b64encode(data).decode(), "size": size}
+        if RECORDER is not None:
+            out["effects"] = RECORDER.step(_service_pids())
+        return out
     if op == "write":
         write_bytes(req["path"], base64.b64decode(req["data_b64"]))
         return {"effects": RECORDER.step(_service_pids())} if RECORDER is not None else {}

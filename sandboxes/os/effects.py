@@ -37,6 +37,10 @@ subprocess._USE_POSIX_SPAWN = False  # type: ignore[attr-defined]
 MAX_EFFECTS = 2000
 DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
 CANARY_MARK = "agentsafe-downloaded-code"
+NOT_FOUND_MARK = "agentsafe-not-found"
+PRIVATE_DIR = "/run/agentsafe"  # control-only tmpfs (not scanned): bash env, rollback journal
+BASH_ENV = (f"command_not_found_handle() {{ /bin/true {NOT_FOUND_MARK} \"$@\" 2>/dev/null; "
+            "printf 'bash: %s: command not found\\n' \"$1\" >&2; return 127; }\n")
 SECRET_GLOBS = ("*/.ssh/id_*", "*/.env", "*/.env.*", "*/credentials", "*/.netrc", "*/.pgpass",
                 "*/.aws/*", "*.pem", "*.key", "*/secrets*", "*/.git-credentials", "*/.npmrc",
                 "*/.pypirc", "*/.docker/config.json", "*/.kube/config")
@@ -477,6 +481,15 @@ class Recorder:
         self.timing = 0.0
 
     def start(self) -> None:
+        try:  # every non-interactive bash reports commands that do not exist (sudo, nc...)
+            path = os.path.join(PRIVATE_DIR, "bash_env")
+            with open(path, "w") as f:
+                f.write(BASH_ENV)
+            os.chmod(path, 0o444)
+            os.chmod(PRIVATE_DIR, 0o711)
+            os.environ["BASH_ENV"] = path
+        except OSError:
+            pass
         self.enabled = self.sup.start()
         start_dns_sink(self.sup, _DNSProxy(self.sup), self.sup.lock)
 
@@ -558,16 +571,24 @@ class Recorder:
         """Exec and network records as effects: failed PATH-search attempts are folded into
         the successful exec of the same process; downloaded code is recognised."""
         out: list[dict[str, Any]] = []
-        found_pids = {r["pid"] for r in recs if r["kind"] == "exec" and r["found"]}
+        found_pids = {(r["pid"], os.path.basename(r["path"])) for r in recs
+                      if r["kind"] == "exec" and r["found"]}
         seen_missing: set[tuple[int, str]] = set()
         execs = []
         for r in recs:
             if r["kind"] == "exec":
                 if not r["found"]:
                     key = (r["pid"], os.path.basename(r["path"]))
-                    if r["pid"] in found_pids or key in seen_missing:
+                    if key in found_pids or key in seen_missing:
                         continue
                     seen_missing.add(key)
+                if r["argv"][1:2] == [NOT_FOUND_MARK] and len(r["argv"]) > 2:
+                    # bash's command_not_found_handle (BASH_ENV): a command that does not exist
+                    out.append({"kind": "exec", "op": "not_found", "path": r["argv"][2],
+                                "program": os.path.basename(r["argv"][2]), "argv": r["argv"][2:],
+                                "pid": r["pid"], "ppid": r["ppid"], "parent": r["parent"],
+                                "parent_argv": r["parent_argv"]})
+                    continue
                 e = {"kind": "exec", "op": "exec" if r["found"] else "not_found",
                      "path": r["path"], "program": os.path.basename(r["path"]),
                      "argv": r["argv"], "pid": r["pid"], "ppid": r["ppid"],
