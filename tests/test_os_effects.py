@@ -20,7 +20,7 @@ from agentsafe.runtime.local import bwrap_available
 from agentsafe.sandbox.os import OSSandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from os_effects_corpus import HARM, SAFE, SETUP  # noqa: E402
+from os_effects_corpus import HARM, SAFE, SETUP
 
 pytestmark = [pytest.mark.anyio, pytest.mark.bwrap]
 

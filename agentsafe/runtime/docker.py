@@ -732,6 +732,12 @@ class DockerOSBackend:
             return []
         return list((await self._call("egress", 30.0)).get("egress", []))
 
+    async def effects(self) -> dict[str, Any]:
+        """Effects since the last step (background processes), see sandboxes/os/effects.py."""
+        if self.session is None:
+            return {}
+        return await self._call("effects", 30.0)
+
     async def read_file(self, path: str) -> bytes:
         """Bytes of a file as the sandbox sees it."""
         r = await self._call("read", path=path)

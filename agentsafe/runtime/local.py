@@ -378,6 +378,12 @@ class LocalBackend:
             return []
         return (await self._request({"op": "egress"}))["egress"]
 
+    async def effects(self) -> dict[str, Any]:
+        """Effects since the last step (background processes), see sandboxes/os/effects.py."""
+        if self._proc is None:
+            return {}
+        return await self._request({"op": "effects"})
+
     async def processes(self) -> list[ProcessInfo]:
         r = await self._request({"op": "processes"})
         return [ProcessInfo.model_validate(p) for p in r["processes"]]

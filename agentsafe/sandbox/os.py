@@ -387,6 +387,11 @@ class OSSandbox:
         poll = getattr(self.backend, "egress", None)
         if callable(poll):
             self._record_egress(await poll(), None)
+        between = getattr(self.backend, "effects", None)  # what happened since the last step
+        if callable(between):
+            eff = await between()
+            if eff.get("effects"):
+                self._record_effects(None, eff, [])
         last = ("no command run yet" if self.last_exit is None
                 else f"last exit code {self.last_exit}")
         text = (f"user@devbox, shell commands start in {HOME}; {last}. "
@@ -403,7 +408,7 @@ class OSSandbox:
                 data={"method": rec.get("method"), "host": rec.get("host"), "body": body,
                       "command": command, "refused": True}))
 
-    def _record_effects(self, call: ToolCall, eff: dict[str, Any],
+    def _record_effects(self, call: ToolCall | None, eff: dict[str, Any],
                         egress: list[dict[str, Any]]) -> None:
         """One `effects` event for the step: what it did (sandboxes/os/effects.py), plus the
         HTTP(S) requests the egress sink answered, as `net` effects of op `http`."""

@@ -955,9 +955,22 @@ class _Auth:
         return hmac.new(cls.key, f"{rid}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def _dying(pid: int) -> bool:
+    """A SIGKILL or SIGTERM is pending for the process (it is being killed right now)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) & 0x4100:
+                    return True
+    except (OSError, ValueError):
+        return True
+    return False
+
+
 def _service_pids() -> dict[int, str]:
-    """pid -> service name of the reset-started services still alive."""
-    return {p["pid"]: p["service"] for p in list_processes() if p["service"]}
+    """pid -> service name of the reset-started services still alive (not being killed)."""
+    return {p["pid"]: p["service"] for p in list_processes()
+            if p["service"] and not _dying(p["pid"])}
 
 
 def handle(req: dict[str, Any]) -> dict[str, Any]:
@@ -993,8 +1006,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         modes = req.get("seed_modes")
         out = reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"),
                     seed_modes={k: int(v) for k, v in modes.items()} if modes else None)
-        if RECORDER is not None:
-            RECORDER.baseline(_service_pids())
+        if RECORDER is not None:  # the pids reset started (a just-forked one has no env yet)
+            RECORDER.baseline({**{p: n for n, p in out["services"].items()}, **_service_pids()})
         return out
     if op == "effects":
         return RECORDER.step(_service_pids()) if RECORDER is not None else {"effects": []}
@@ -1003,6 +1016,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {"processes": list_processes()}
     if op == "snapshot":
         files, truncated = snapshot(HOME)
+        if RECORDER is not None:
+            RECORDER.harness_read()
         return {"files": files, "truncated": truncated}
     if op == "kill_all":
         return {"killed": kill_all()}

@@ -159,8 +159,7 @@ class Supervisor:
             full = path if path.startswith("/") else os.path.join(_cwd(pid), path)
             return {"kind": "exec", "pid": pid, "ppid": ppid, "path": full, "argv": argv,
                     "found": os.access(full, os.X_OK) and not os.path.isdir(full),
-                    "parent": comm, "parent_argv": _cmdline(ppid) if comm != "python3" else
-                    _cmdline(ppid), "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    "parent": comm, "parent_argv": _cmdline(ppid), "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
                     "t": time.time()}
         # connect(fd, addr, len) / sendto(fd, buf, len, flags, addr, alen)
         fd, addr, alen = (args[0], args[1], args[2]) if nr == n["connect"] else (
@@ -268,7 +267,7 @@ def _fd_link(pid: int, fd: int) -> str:
 
 def _dns_answer(q: bytes, ip: bytes) -> bytes:
     """A reply to a one-question query: an A record for A queries, no answer otherwise."""
-    qid, _flags, qd = struct.unpack_from("!HHH", q)
+    qid = struct.unpack_from("!H", q)[0]
     i = 12
     while i < len(q) and q[i]:
         i += q[i] + 1
@@ -519,10 +518,13 @@ class Recorder:
             for g in [g for g in self.refs if g not in repos]:
                 gone = self._git(g, self.refs.pop(g), {})
                 effects += [{**e, "repo_gone": True} for e in gone]
-        for pid, name in self.services.items():
-            if pid not in services:
+        alive = set(services.values())
+        for pid, name in list(self.services.items()):
+            if name not in alive:  # no process of that service is left (by name: daemons fork)
                 effects.append({"kind": "process", "op": "killed", "service": name, "pid": pid})
-        self.services = dict(services)
+                del self.services[pid]
+        known = set(self.services.values())
+        self.services.update({p: n for p, n in services.items() if n not in known})
         effects += self._syscall_effects(self.sup.drain())
         rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
         self.scan = after if not any(e.get("op") == "read" for e in effects) else scan(self.roots)
@@ -532,9 +534,21 @@ class Recorder:
                 "ms": round(self.timing * 1000, 3), "tracing": self.enabled,
                 "error": self.sup.error}
 
+    def harness_read(self) -> None:
+        """The harness itself read files (a state snapshot): re-arm the secret files it read so
+        that only the agent's reads become effects."""
+        for p, e in list(self.scan.items()):
+            if e[0] == "file" and _secret(p):
+                try:
+                    os.utime(p, ns=(e[4] - 2_000_000_000, e[4]), follow_symlinks=False)
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                self.scan[p] = e[:6] + (st.st_atime_ns,) + e[7:]
+
     def _git(self, gitdir: str, old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
         out = []
-        repo = gitdir[:-5] if gitdir.endswith("/.git") else gitdir
+        repo = gitdir.removesuffix("/.git")
         for ref in sorted(set(old) | set(new)):
             a, b = old.get(ref), new.get(ref)
             if a == b:
@@ -558,7 +572,7 @@ class Recorder:
         try:
             r = subprocess.run(["git", "--git-dir", gitdir, "merge-base", "--is-ancestor", a, b],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=5,
+                               stderr=subprocess.DEVNULL, timeout=5, check=False,
                                env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1",
                                     "HOME": "/nonexistent"})
             return r.returncode == 0
