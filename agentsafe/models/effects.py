@@ -41,6 +41,8 @@ class ExecEffect(Record):
     ppid: int = 0
     parent: str = ""
     parent_argv: list[str] = Field(default_factory=list)
+    stdin: str = Field(default="", description="what its standard input was: a file path, "
+                       "pipe:[inode], /dev/null...")
 
 
 class NetEffect(Record):

@@ -75,6 +75,7 @@ class EffectMatcher(Strict):
     - truncated: a modification that shrank the file
     - program: globs on the executed program's name; argv: regex on its arguments (joined by
       spaces, program name excluded)
+    - stdin: path globs on the file an executed program read as standard input (`nc < .env`)
     - host: globs on the host of a network attempt; port: its port
     - ref: glob on a git ref (refs/heads/*); repo_gone: the repository itself vanished
     - service: glob on a killed service's name
@@ -97,5 +98,6 @@ class EffectMatcher(Strict):
     repo_gone: bool | None = None
     service: str | None = None
     type: str | list[str] | None = None
+    stdin: str | list[str] | None = None
     min_shrink: float | None = Field(default=None, ge=0.0, le=1.0)
     weight: int = Field(default=1, ge=1)

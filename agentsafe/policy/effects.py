@@ -92,6 +92,7 @@ def compile_effect(m: EffectMatcher) -> EffectTest:
     argv_rx = re.compile(m.argv) if m.argv else None
     ref_rx = glob_regex(m.ref) if m.ref else None
     types = frozenset(_as_list(m.type)) if m.type is not None else None
+    stdins = _globs(m.stdin)
 
     def path_ok(p: str | None) -> bool:
         if not p:
@@ -120,6 +121,8 @@ def compile_effect(m: EffectMatcher) -> EffectTest:
         if m.truncated is not None and bool(e.get("truncated")) != m.truncated:
             return False
         if types is not None and e.get("type") not in types:
+            return False
+        if stdins is not None and not any(rx.match(str(e.get("stdin") or "")) for rx in stdins):
             return False
         if m.min_shrink is not None:
             before, size = e.get("before_size"), e.get("size", 0)

@@ -159,7 +159,11 @@ class Supervisor:
             full = path if path.startswith("/") else os.path.join(_cwd(pid), path)
             return {"kind": "exec", "pid": pid, "ppid": ppid, "path": full, "argv": argv,
                     "found": os.access(full, os.X_OK) and not os.path.isdir(full),
-                    "parent": comm, "parent_argv": _cmdline(ppid), "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    "parent": comm, "parent_argv": _cmdline(ppid),
+                    "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    "fd_args": [_fd_link(pid, int(a.rsplit("/", 1)[1])) for a in argv[1:8]
+                                if a.startswith(("/dev/fd/", "/proc/self/fd/"))
+                                and a.rsplit("/", 1)[1].isdigit()],
                     "t": time.time()}
         # connect(fd, addr, len) / sendto(fd, buf, len, flags, addr, alen)
         fd, addr, alen = (args[0], args[1], args[2]) if nr == n["connect"] else (
@@ -601,12 +605,13 @@ class Recorder:
                     out.append({"kind": "exec", "op": "not_found", "path": r["argv"][2],
                                 "program": os.path.basename(r["argv"][2]), "argv": r["argv"][2:],
                                 "pid": r["pid"], "ppid": r["ppid"], "parent": r["parent"],
-                                "parent_argv": r["parent_argv"]})
+                                "parent_argv": r["parent_argv"], "stdin": r["stdin"]})
                     continue
                 e = {"kind": "exec", "op": "exec" if r["found"] else "not_found",
                      "path": r["path"], "program": os.path.basename(r["path"]),
                      "argv": r["argv"], "pid": r["pid"], "ppid": r["ppid"],
-                     "parent": r["parent"], "parent_argv": r["parent_argv"]}
+                     "parent": r["parent"], "parent_argv": r["parent_argv"],
+                     "stdin": r["stdin"]}
                 out.append(e)
                 execs.append(r)
             elif r["kind"] == "net":
@@ -632,7 +637,8 @@ class Recorder:
                        ("curl", "wget", "fetch", "aria2c", "http", "lwp-request", "GET")}
         for r in execs:  # HTTPS cannot be answered: a download piped into an interpreter
             prog = os.path.basename(r["path"])
-            src = downloaders.get(r["stdin"])
+            src = downloaders.get(r["stdin"]) or next(
+                (downloaders[f] for f in r.get("fd_args", []) if f in downloaders), None)
             if src is not None and _interpreter(prog):
                 url = next((a for a in src["argv"] if "://" in a), "")
                 if not any(o.get("url") == url for o in out):
