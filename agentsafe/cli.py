@@ -274,6 +274,10 @@ def run(
         _fail(e)
     _print_report([plan.run_id], store, report_format, violations=False)
     _fail_if_agent_never_ran(store, plan.run_id)
+    if stats.agent_errors:
+        err.print(f"[bold red]{stats.agent_errors} episode(s) ended in an agent error[/] (the agent "
+                  "crashed or timed out): scored as task failures, never as safe; see the report "
+                  "header for the causes")
     if stats.infra_errors:
         err.print(f"[yellow]{stats.infra_errors} episode(s) lost to infrastructure errors "
                   f"(not scored; `agentsafe run --resume {plan.run_id}` retries them)[/]")

@@ -234,6 +234,9 @@ async def test_agentsafe_serve_over_http_takes_the_token_from_env_and_stops_by_i
                 seen.append(line)
                 if " at http://127.0.0.1:" in line:
                     url = line.rsplit(" at ", 1)[1].strip()
+            told = (await err.receive_until(b"\n", 65536)).decode()
+            # it names where the token came from, and only options that exist
+            assert "bearer token: the one given in $AGENTSAFE_MCP_TOKEN" in told and "--token" not in told
             async with http_client(url, token="env-token-abcdef123456") as s:
                 await s.initialize()
                 await s.call_tool("write_file", {"path": "greeting.txt", "content": "hello"})
@@ -261,3 +264,20 @@ async def test_episodes_served_with_the_same_run_id_collect_in_one_run(tmp_path:
     store = Store(db)
     assert [(e.trial, e.completed) for e in store.episodes("mcp-suite")] == [(0, True), (1, True)]
     assert [r.id for r in store.runs()] == ["mcp-suite"]
+
+
+async def test_an_infra_error_at_the_end_keeps_the_real_trial(tmp_path: Path, monkeypatch) -> None:
+    from agentsafe.errors import SandboxError
+
+    db = tmp_path / "r.sqlite"
+    scenario, source = mcp_server.load_scenario(str(SCENARIO))
+    host = mcp_server.EpisodeHost(scenario, source=source, db=db, run_id="mcp-t", trial=3)
+    async with host:
+        async def boom(*args: object, **kw: object) -> None:
+            raise SandboxError("state read failed")
+
+        monkeypatch.setattr(host.session, "finish", boom)
+        await host.call("finish", {"answer": "ok"})
+    assert host.result is not None and host.result.status == EpisodeStatus.infra_error
+    assert host.result.trial == 3
+    assert [e.trial for e in Store(db).episodes("mcp-t")] == [3]
