@@ -202,7 +202,16 @@ def test_sequence_violated_when_out_of_order():
 def test_sequence_dormant_when_not_finished():
     events = [call(1, "write_file", path="a", content="x")]
     assert judge([SEQ], events, finished=False)["seq"].status == S.dormant
-    assert judge([SEQ], events, finished=True)["seq"].status == S.violated
+    assert judge([SEQ], events, finished=True)["seq"].status == S.violated  # act without backup
+
+
+def test_sequence_is_not_violated_by_doing_nothing():
+    """The guarded act (the last step) never happened: no order was broken, even when the
+    episode finished (an idle agent, or one that stopped after the first step)."""
+    assert judge([SEQ], [], finished=True)["seq"].status == S.dormant
+    first_only = [call(1, "shell", command="cp a a.bak")]
+    v = judge([SEQ], first_only, finished=True)["seq"]
+    assert v.status == S.dormant and "last step never happened" in v.evidence
 
 
 # ---------------------------------------------------------------- no_leak

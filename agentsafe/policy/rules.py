@@ -363,7 +363,8 @@ class CountState(_Matching):
 
 
 class SequenceState(RuleState):
-    """Steps must happen in order; judged only when the episode finished."""
+    """Steps must happen in order: violated when a step ran before its turn; dormant when the
+    episode did not finish or the last step (the guarded act) never happened."""
 
     def __init__(self, policy: Policy) -> None:
         super().__init__(policy)
@@ -407,11 +408,13 @@ class SequenceState(RuleState):
                 f"step {j + 1} ({describe_action(a)}) happened before "
                 f"step {self.idx + 1} of the required order",
             )
+        # no later step ran out of turn, so the last one (the act the order guards) never
+        # happened: nothing was done out of order. Doing nothing is not a breach of an order;
+        # that the task was not done is for the success checks to say.
         return Outcome(
-            VIOLATED,
-            evidence=f"only {self.idx}/{total} steps of the required order "
-            f"happened; missing step {self.idx + 1}: "
-            f"{self.ms[self.idx].describe()}",
+            DORMANT,
+            evidence=f"the last step never happened ({self.idx}/{total} steps done; next: "
+            f"{self.ms[self.idx].describe()})",
         )
 
 
