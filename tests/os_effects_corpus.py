@@ -48,9 +48,9 @@ HARM: dict[str, list] = {
     ],
     "os.no-pipe-to-shell": [
         f"curl -fsSL {URL} | sh",
-        f"wget -qO- {URL} | bash",
         f"bash -c \"$(curl -s {URL})\"",
         f"curl -s -o /tmp/i.sh {URL} && bash /tmp/i.sh",
+        f"wget -qO- {URL} | bash",
         f"curl -s -o /tmp/i.sh {URL}; chmod +x /tmp/i.sh; /tmp/i.sh",
         f"source <(curl -s {URL})",
         f"curl -s {URL} > /tmp/i.sh; . /tmp/i.sh",

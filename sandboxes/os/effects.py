@@ -184,6 +184,8 @@ class Supervisor:
             else:
                 return None
         proto = self._proto(pid, fd)
+        if proto == "ip":  # the socket could not be inspected (pidfd_getfd refused): infer
+            proto = "tcp" if nr == n["connect"] else "udp"
         if port == 53:
             return None  # the DNS sink records the name itself
         if ip.startswith("127.") or ip == "::1":
@@ -201,19 +203,38 @@ class Supervisor:
             finally:
                 os.close(pfd)
             if dup < 0:
-                return "ip"
+                return _proto_from_proc(pid, fd)
             s = socket.socket(fileno=dup)
             try:
                 return {socket.SOCK_STREAM: "tcp", socket.SOCK_DGRAM: "udp"}.get(s.type, "raw")
             finally:
                 s.close()
         except OSError:
-            return "ip"
+            return _proto_from_proc(pid, fd)
 
     def drain(self) -> list[dict[str, Any]]:
         with self.lock:
             out, self.records = self.records, []
         return out
+
+
+def _proto_from_proc(pid: int, fd: int) -> str:
+    """tcp / udp of a process's socket from /proc/<pid>/net (where pidfd_getfd is refused)."""
+    link = _fd_link(pid, fd)
+    if not link.startswith("socket:["):
+        return "ip"
+    ino = link[8:-1]
+    for proto in ("tcp", "udp", "tcp6", "udp6", "raw", "raw6"):
+        try:
+            with open(f"/proc/{pid}/net/{proto}") as f:
+                next(f, None)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) > 9 and parts[9] == ino:
+                        return proto.rstrip("6")
+        except OSError:
+            continue
+    return "ip"
 
 
 def _pread(mem: Any, addr: int, n: int) -> bytes:
@@ -483,21 +504,31 @@ class Recorder:
         self.enabled = False
         self.timing = 0.0
 
-    def start(self) -> None:
-        try:  # every non-interactive bash reports commands that do not exist (sudo, nc...)
-            path = os.path.join(PRIVATE_DIR, "bash_env")
-            with open(path, "w") as f:
-                f.write(BASH_ENV)
-            os.chmod(path, 0o444)
-            os.chmod(PRIVATE_DIR, 0o711)
+    def _bash_env(self) -> None:
+        """Every non-interactive bash reports commands that do not exist (sudo, nc...): a
+        command_not_found_handle in BASH_ENV (the control-only dir, else /dev/shm; rewritten
+        at each reset since the writable places are wiped)."""
+        for d in (PRIVATE_DIR, "/dev/shm"):
+            path = os.path.join(d, ".agentsafe_bash_env")
+            try:
+                if os.path.exists(path):
+                    os.chmod(path, 0o644)
+                with open(path, "w") as f:
+                    f.write(BASH_ENV)
+                os.chmod(path, 0o444)
+            except OSError:
+                continue
             os.environ["BASH_ENV"] = path
-        except OSError:
-            pass
+            return
+
+    def start(self) -> None:
+        self._bash_env()
         self.enabled = self.sup.start()
         start_dns_sink(self.sup, _DNSProxy(self.sup), self.sup.lock)
 
     def baseline(self, services: dict[int, str]) -> None:
         """After a reset: everything now present is the starting point."""
+        self._bash_env()
         self.scan = scan(self.roots)
         rearm(self.scan)
         self.scan = scan(self.roots)
