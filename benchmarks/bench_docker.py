@@ -133,12 +133,13 @@ async def throughput(episodes: int, concurrency: int) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as d:
         store = Store(Path(d) / "bench.sqlite")
         t0 = time.perf_counter()
-        stats = await execute_run(plan, store, scs, ReferenceAgent, progress=False,
-                                  sandbox_options={"os": {"run_id": run}})
+        await execute_run(plan, store, scs, ReferenceAgent, progress=False,
+                          sandbox_options={"os": {"run_id": run}})
         dt = time.perf_counter() - t0
+        results = store.episodes(run)  # results live in the store only
         store.close()
-    n = len(stats.results)
-    bad = sum(1 for r in stats.results if r.status.value in ("infra_error", "agent_error"))
+    n = len(results)
+    bad = sum(1 for r in results if r.status.value in ("infra_error", "agent_error"))
     return n / dt, n, bad
 
 
@@ -167,7 +168,8 @@ async def main() -> int:
         tp1, n1, bad1 = await throughput(args.episodes, 1)
         tp4, n4, bad4 = await throughput(args.episodes, 4)
     finally:
-        left = dk.prune(RUN) + sum(dk.prune(f"{RUN}-c{c}") for c in (1, 4))
+        left = dk.prune(RUN, include_live=True) + sum(
+            dk.prune(f"{RUN}-c{c}", include_live=True) for c in (1, 4))
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
     print(f"\nDocker runtime (medians; floors measured in this run; load average {load})\n")
     print("| measure | agentsafe | raw floor | ratio | target | |")

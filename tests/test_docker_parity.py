@@ -174,9 +174,9 @@ async def test_container_death_is_an_infra_error_retried_once(tmp_path: Path) ->
     killer = _ContainerKiller(run)
     stats = await execute_run(plan, store, [sc], lambda: killer, progress=False,
                               sandbox_options={"os": {"run_id": run}})
+    [res] = store.episodes(run)  # results live in the store only
     store.close()
     assert killer.killed == 1
     assert stats.retried == 1 and stats.infra_errors == 0
-    [res] = stats.results
     assert res.status == EpisodeStatus.finished and res.completed and not res.violations
     assert dk.list_managed(run) == []  # the dead container and its replacement are gone
