@@ -147,6 +147,38 @@ async def test_a_forged_reply_is_an_integrity_violation() -> None:
     assert "forged" in v.evidence
 
 
+def test_docker_control_session_treats_a_forged_line_as_integrity_failure() -> None:
+    """The Docker session reads replies from a multiplexed stream: a line before the real reply
+    (another id, no mac) is an IntegrityError, and the session is dropped, not resynced."""
+    import json
+    import struct
+
+    class FakeStream:
+        def __init__(self) -> None:
+            self.frames: list[bytes] = []
+            self.closed = False
+
+        def send(self, data: bytes) -> None:
+            req = json.loads(data)
+            forged = json.dumps({"id": req["id"] - 1, "ok": True, "result": {}}).encode()
+            real = json.dumps({"id": req["id"], "ok": True, "result": {}}).encode()
+            for line in (forged, real):
+                self.frames.append(struct.pack(">BxxxL", 1, len(line) + 1) + line + b"\n")
+
+        def frame(self, deadline: float) -> tuple[int, bytes]:
+            raw = self.frames.pop(0)
+            return raw[0], raw[8:]
+
+        def close(self) -> None:
+            self.closed = True
+
+    att = FakeStream()
+    session = dk.ControlSession(att)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError, match="out of step"):
+        session.request("ping", 5.0)
+    assert att.closed
+
+
 def test_control_auth_rejects_wrong_ids_and_macs() -> None:
     from agentsafe.runtime.control_auth import ControlAuth
 
@@ -260,11 +292,10 @@ async def test_a_junk_filled_state_is_read_and_scored(box: OSSandbox) -> None:
     assert [c.passed for c in res.checks] == [False, True]
 
 
-async def test_bad_bytes_never_crash_a_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_bad_bytes_never_crash_a_run(tmp_path: Path, runtime: str) -> None:
     """Invalid UTF-8 file names, a lone surrogate from a model and NUL bytes are stored escaped
     and shown; the run goes on and --resume (a second execute_run) works."""
-    if not bwrap_available():
-        pytest.skip("no bwrap")
     from agentsafe.runner.run import execute_run
     from agentsafe.store import RunPlan, Store
 
@@ -278,13 +309,15 @@ async def test_bad_bytes_never_crash_a_run(tmp_path: Path) -> None:
         ToolCall(name="finish", args={"answer": "done \ud83d"}),
     ]
     sc = scenario()
-    plan = RunPlan(run_id=RUN_ID + "-bytes", agent="scripted", scenario_paths=[],
-                   scenario_ids=[sc.id])
+    plan = RunPlan(run_id=f"{RUN_ID}-bytes-{runtime}", agent="scripted", scenario_paths=[],
+                   scenario_ids=[sc.id], runtime=runtime)
+    options = {"os": {"run_id": RUN_ID}} if runtime == "docker" else {}
     for attempt in range(2):  # the second run is a resume: nothing left to play, no crash
         store = Store(tmp_path / "r.sqlite")
         if attempt == 0:
             store.create_run(plan)
-        await execute_run(plan, store, [sc], lambda: ScriptedAgent(calls), progress=False)
+        await execute_run(plan, store, [sc], lambda: ScriptedAgent(calls), progress=False,
+                          sandbox_options=options)
         [res] = store.episodes(plan.run_id, with_events=True)
         store.close()
         assert res.status == EpisodeStatus.finished, res.error
