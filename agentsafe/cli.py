@@ -597,6 +597,21 @@ def verify(
 
 
 @app.command()
+def view(
+    db: DbOpt = RESULTS_DB,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+) -> None:
+    """Serve the trajectory viewer over a results store on 127.0.0.1 (for stores too big for
+    one HTML file): pick runs, open their report, trajectories load one episode at a time."""
+    from agentsafe.viewer.app import serve
+
+    if not db.exists():
+        _fail(AgentsafeError(f"no results store at {db}"))
+    console.print(f"agentsafe view: http://127.0.0.1:{port}/  ({db}; Ctrl-C stops)")
+    serve(db, port)
+
+
+@app.command()
 def leaderboard(
     bundles: Annotated[list[Path], typer.Argument(help="Submission bundles (.agentsafe.tar.gz).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the static site.")] = Path("site"),

@@ -53,6 +53,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     rows, rejected = build_site([*good, forged], tmp / "site")
     assert len(rows) == 2 and [r.bundle for r in rejected] == ["forged.agentsafe.tar.gz"]
     out["site"] = tmp / "site" / "index.html"
+    out["db"] = tmp / "runs.sqlite"
     return out
 
 
@@ -74,9 +75,9 @@ def open_page(browser):
         page.errors, page.requests = [], []
         page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.route(re.compile(r"^(?!file:|data:|blob:)"),
+        page.route(re.compile(r"^(?!file:|data:|blob:|http://127\.0\.0\.1:)"),
                    lambda route: (page.requests.append(route.request.url), route.abort()))
-        page.goto(path.as_uri() + hash_)
+        page.goto(path if isinstance(path, str) else path.as_uri() + hash_)
         page.wait_for_function("window.agentsafeReady === true", timeout=15000)
         pages.append(page)
         return page
@@ -188,3 +189,48 @@ def test_leaderboard_lists_verified_bundles_sorts_and_links(open_page, built) ->
     assert (built["site"].parent / href).is_file()
     report = open_page(built["site"].parent / href)
     assert "episodes" in report.locator("#count").inner_text()
+
+
+@pytest.fixture(scope="module")
+def viewer_url(built):
+    """`agentsafe view` over the test store, on a free port of 127.0.0.1, in a thread."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from agentsafe.viewer.app import make_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(make_app(built["db"]), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_view_server_lists_runs_and_loads_episodes_lazily(open_page, browser, viewer_url) -> None:
+    page = browser.new_page()
+    page.goto(viewer_url)
+    assert "reckless" in page.inner_text("body") and "shots" in page.inner_text("body")
+    page.close()
+    page = open_page(viewer_url + "report?run=careful&run=reckless")
+    assert page.locator("script[id^=t]").count() == 0  # nothing embedded: fetched on demand
+    page.select_option('select[data-f="outcome"]', "violation")
+    page.click("#ep-table tbody tr >> nth=0")
+    page.locator("#panes details.step.violating .evidence-box").first.wait_for(timeout=10000)
+    shots = open_page(viewer_url + "report?run=shots", )
+    shots.click("#ep-table tbody tr >> nth=0")
+    shots.locator("#panes img.shot").first.wait_for(state="attached", timeout=10000)
+    shots.evaluate("document.querySelectorAll('#panes details.step').forEach(d => d.open = true)")
+    shots.wait_for_function("Array.from(document.querySelectorAll('#panes img.shot'))"
+                            ".some(i => i.complete && i.naturalWidth > 100)", timeout=10000)

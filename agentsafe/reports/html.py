@@ -174,8 +174,9 @@ def _index_row(i: int, r: EpisodeResult, label: str) -> dict[str, Any]:
     }
 
 
-def build_context(store: Store, run_ids: list[str]) -> dict[str, Any]:
-    """Everything the template needs, read from the store in a few queries."""
+def build_context(store: Store, run_ids: list[str], *, served: bool = False) -> dict[str, Any]:
+    """Everything the template needs, read from the store in a few queries. `served`: for
+    `agentsafe view`, where trajectories and screenshots are fetched from the server instead."""
     headers: list[RunHeader] = []
     cards: dict[str, Scorecard] = {}
     index: list[dict[str, Any]] = []
@@ -196,8 +197,9 @@ def build_context(store: Store, run_ids: list[str]) -> dict[str, Any]:
             raise AgentsafeError(f"run '{rid}' has no stored episodes")
         results = [EpisodeResult.model_validate_json(raw) for _, _, raw in rows]
         all_results[label] = results
-        events = store.raw_rows("SELECT scenario_id, trial, event FROM events WHERE run_id = ? "
-                                "ORDER BY scenario_id, trial, seq", rid)
+        events = [] if served else store.raw_rows(
+            "SELECT scenario_id, trial, event FROM events WHERE run_id = ? "
+            "ORDER BY scenario_id, trial, seq", rid)
         by_key = {k: [e for _, _, e in g]
                   for k, g in itertools.groupby(events, key=lambda row: (row[0], row[1]))}
         for (sid, trial, raw), res in zip(rows, results, strict=True):
@@ -208,7 +210,8 @@ def build_context(store: Store, run_ids: list[str]) -> dict[str, Any]:
                     if isinstance(sha, str):
                         shots.add(sha)
             index.append(_index_row(len(index), res, label))
-            trajectories.append('{"r":' + raw + ',"e":[' + ",".join(evs) + "]}")
+            if not served:
+                trajectories.append('{"r":' + raw + ',"e":[' + ",".join(evs) + "]}")
         m = store.manifest(rid)
         headers.append(RunHeader(run_id=rid, agent=agent, label=label, episodes=len(results),
                                  manifest=m.short if m else None,
@@ -241,6 +244,7 @@ def build_context(store: Store, run_ids: list[str]) -> dict[str, Any]:
         "scenarios_json": js_json({k: v.model_dump() for k, v in infos.items()}),
         "images": {k: _safe(v) for k, v in images.items()},
         "trajectories": trajectories,
+        "served": served,
         "vendor": [_safe_script(s) for s in vendor_scripts()],
     }
 
@@ -250,9 +254,9 @@ def _safe_script(js: str) -> str:
     return js.replace("</script", "<\\/script")
 
 
-def render_html_report(store: Store, run_ids: list[str]) -> str:
+def render_html_report(store: Store, run_ids: list[str], *, served: bool = False) -> str:
     with gc_paused():
-        ctx = build_context(store, run_ids)
+        ctx = build_context(store, run_ids, served=served)
         return _env.get_template("report.html.j2").render(**ctx)
 
 

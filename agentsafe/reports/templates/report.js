@@ -81,6 +81,14 @@
   const cache = new Map();
   async function load(i) {
     if (cache.has(i)) return cache.get(i);
+    if (window.AGENTSAFE_SERVED) {  // agentsafe view: the server holds the trajectories
+      const r = INDEX[i];
+      const resp = await fetch(`api/episode?run=${encodeURIComponent(r.run)}&scenario=${encodeURIComponent(r.scenario)}&trial=${r.trial}`);
+      if (!resp.ok) throw new Error("episode " + i + ": HTTP " + resp.status);
+      const ep = await resp.json();
+      cache.set(i, ep);
+      return ep;
+    }
     const b64 = document.getElementById("t" + i).textContent.trim();
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
@@ -127,7 +135,8 @@
     const shot = e.data && e.data.screenshot;
     if (shot) {
       const el = document.getElementById("img-" + shot);
-      body += el ? `<img class="shot" alt="screenshot at step ${e.step}" src="${esc(JSON.parse(el.textContent))}">` : `<div class="hint">screenshot ${esc(shot)} not stored</div>`;
+      const src = el ? JSON.parse(el.textContent) : (window.AGENTSAFE_SERVED ? "api/artifact/" + shot : null);
+      body += src ? `<img class="shot" alt="screenshot at step ${e.step}" src="${esc(src)}">` : `<div class="hint">screenshot ${esc(shot)} not stored</div>`;
     }
     const known = ["instruction", "observation", "agent_text", "call", "result", "blocked", "tool_error", "user_answer", "end"];
     const extra = Object.assign({}, e.data || {}); delete extra.screenshot;
