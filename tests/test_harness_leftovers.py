@@ -21,14 +21,22 @@ HARNESS = textwrap.dedent("""
     import anyio, json, os, tempfile
     from agentsafe.sandbox.web_server import AppServer
     from agentsafe.sandbox.mobile import spawn_phone_server, _free_port
+    from agentsafe.runtime.local import LocalBackend
     async def main():
+        osb = LocalBackend()
+        seed = tempfile.mkdtemp(prefix=f"agentsafe-seed-{os.getpid()}-")
+        os.chmod(seed, 0o755)
+        await osb.reset(__import__("pathlib").Path(seed), {"a.txt": "a"}, [])
+        cg = [str(d) for d in osb.cgroup.dirs] if osb.cgroup else []
         web = AppServer(apps=["shop"])
         await web.start()
         port = _free_port()
         log = tempfile.TemporaryFile()
         phone = await spawn_phone_server(port, "phone-secret-token-123", log)
         print(json.dumps({"web": web.port, "web_dir": str(web._workdir), "web_token": web.token,
-                          "web_pid": web._proc.pid, "phone": port, "phone_pid": phone.pid}),
+                          "web_pid": web._proc.pid, "phone": port, "phone_pid": phone.pid,
+                          "os_pid": await osb.control_pid(), "os_dir": str(osb.workdir),
+                          "seed_dir": seed, "cgroups": cg}),
               flush=True)
         await anyio.sleep(300)
     anyio.run(main)
@@ -75,18 +83,20 @@ def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path)
         proc.send_signal(signal.SIGKILL)  # no cleanup code runs
         proc.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (
-            _gone(info["web_pid"]) and _gone(info["phone_pid"])):
+    pids = [info["web_pid"], info["phone_pid"], info["os_pid"]]
+    while time.monotonic() < deadline and not all(_gone(p) for p in pids):
         time.sleep(0.1)
-    assert _gone(info["web_pid"]) and _gone(info["phone_pid"])
+    assert all(_gone(p) for p in pids)  # bwrap --die-with-parent, stdin watches
     assert not _listening(info["web"]) and not _listening(info["phone"])
-    # the web server's temp dir is a dead run's: prune sweeps it
-    assert Path(info["web_dir"]).exists()
+    # the temp dirs and cgroups are a dead run's: prune sweeps them
+    dirs = [info["web_dir"], info["os_dir"], info["seed_dir"]]
+    assert all(Path(d).exists() for d in dirs)
     out = subprocess.run([sys.executable, "-m", "agentsafe.cli", "sandbox", "prune",
                           "--no-docker"], capture_output=True, text=True, cwd=ROOT, timeout=60,
                          check=False)
     assert out.returncode == 0, out.stderr
-    assert not Path(info["web_dir"]).exists()
+    assert not any(Path(d).exists() for d in dirs)
+    assert not any(Path(d).exists() for d in info["cgroups"])
 
 
 def test_sweep_leaves_live_runs_alone(tmp_path: Path) -> None:
