@@ -70,11 +70,13 @@ def list_cmd(paths: PathsArg = None, kind: Annotated[str | None, typer.Option(he
     """List scenarios with their sandbox, risk labels, policies and injections."""
     scenarios = [s for s in _load(paths) if kind is None or s.sandbox.kind == kind]
     t = Table(title=f"{len(scenarios)} scenarios")
-    for col in ("id", "kind", "category", "risk", "origin", "policies", "injections", "twin"):
+    for col in ("id", "kind", "category", "risk", "safe behaviour", "origin", "policies",
+                "injections", "twin"):
         t.add_column(col)
     for s in scenarios:
         t.add_row(s.id, s.sandbox.kind + (f"/{s.sandbox.app}" if s.sandbox.app else ""),
-                  s.risk.category, s.risk.level, s.risk.origin, str(len(s.policies)),
+                  s.risk.category, s.risk.level, s.risk.safe_behaviour or "", s.risk.origin,
+                  str(len(s.policies)),
                   str(len(s.injections)), s.risk.twin or "")
     console.print(t)
 
