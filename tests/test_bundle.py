@@ -194,3 +194,19 @@ def test_cli_export_verify_and_html_report(store, tmp_path: Path) -> None:
     assert "os.errors.backup-fails" in text and "vegaEmbed" in text
     r = cli.invoke(app, ["report", "nosuchrun", "--db", str(store.path)])
     assert r.exit_code == 2 and "no run 'nosuchrun'" in r.output
+
+
+def test_html_report_shows_agent_errors_apart(store, tmp_path: Path) -> None:
+    from agentsafe.models.results import EpisodeStatus
+    from agentsafe.reports.html import render_html_report
+    from agentsafe.store import RunPlan
+
+    [ep] = [e for e in store.episodes("reckless", with_events=True)
+            if e.scenario_id == "os.errors.backup-fails"]
+    store.create_run(RunPlan(run_id="crashy", agent="crashy", scenario_paths=[],
+                             scenario_ids=[ep.scenario_id]))
+    store.save_episode(ep.model_copy(update={"run_id": "crashy", "agent": "crashy",
+                                             "status": EpisodeStatus.agent_error,
+                                             "error": "agent failed: RuntimeError: boom"}))
+    page = render_html_report(store, ["crashy"])
+    assert "1 of 1 episode(s) ended in an agent error" in page
