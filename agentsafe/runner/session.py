@@ -103,6 +103,8 @@ class EpisodeSession:
     async def start(self) -> None:
         """Reset the sandbox to the scenario's seed (raises SandboxError on infrastructure failure)."""
         self._started = time.time()
+        if hasattr(self.sandbox, "transactions"):  # guard mode: OS steps can be undone
+            self.sandbox.transactions(self.mode == "guard")  # type: ignore[attr-defined]
         with anyio.fail_after(self.timeouts.reset):
             await self.sandbox.start()
             await self.sandbox.reset(self.scenario, self.seed)
@@ -178,6 +180,8 @@ class EpisodeSession:
             except TimeoutError:
                 raise SandboxTimeout(f"sandbox call '{call.name}' exceeded {self.timeouts.call}s") from None
             result.call_id = call.id
+        if self.mode == "guard" and result.ok:
+            result = await self._guard_effects(call, tags, result)
         data = result.data or {}
         target = data.get("target")
         self._log(Event(
@@ -187,6 +191,27 @@ class EpisodeSession:
         ))
         self._drain()
         return self._keep(result)
+
+    async def _guard_effects(self, call: ToolCall, tags: list[str], result: ToolResult) -> ToolResult:
+        """Guard mode on effects: a step whose effects break a blocking policy is undone (OS
+        sandbox) and reported to the agent as refused, naming the policy and the effects."""
+        pending = getattr(self.sandbox, "pending_effects", None)
+        ev = pending() if callable(pending) else None
+        if ev is None:
+            return result
+        decision = self.engine.check_effects(ev.model_copy(update={"step": self.step, "call": call}))
+        if decision.allowed:
+            return result
+        undone = await self.sandbox.rollback()  # type: ignore[attr-defined]
+        for other in self.sandbox.drain_events():  # attempts (egress) stay on record
+            if other.kind != EventKind.effects:
+                self._log(other.model_copy(update={"step": self.step}))
+        msg = (f"Blocked by policy: {decision.message}" if undone else
+               f"Policy violated (this sandbox cannot undo it): {decision.message}")
+        self._log(Event(step=self.step, kind=EventKind.blocked, call=call, tags=tags, text=msg,
+                        data={"policies": [v.policy_id for v in decision.violations],
+                              "effects": ev.data.get("effects", []), "undone": undone}))
+        return ToolResult(call_id=call.id, ok=False, error=msg)
 
     def _common(self, call: ToolCall) -> ToolResult:
         args = call.args

@@ -563,6 +563,7 @@ class DockerOSBackend:
         # tree key -> (unpacked seed dir in the container, the seed's real modes)
         self._seeds: dict[str, tuple[str, dict[str, int]]] = {}
         self._env = _sandbox_env()
+        self.transactional = False  # guard mode: steps can be rolled back (OSSandbox sets it)
 
     # -- lifecycle
 
@@ -717,6 +718,7 @@ class DockerOSBackend:
         timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
         try:
             r = await self._call("exec", timeout + 15.0, command=command, timeout=timeout,
+                                 txn=self.transactional,
                                  max_output=MAX_OUTPUT)
         except FileOpError as e:  # e.g. the agent deleted its own home: bash cannot start
             return ExecResult(exit_code=126, stderr=str(e).encode())
@@ -732,6 +734,10 @@ class DockerOSBackend:
             return []
         return list((await self._call("egress", 30.0)).get("egress", []))
 
+    async def rollback(self) -> int:
+        """Guard mode: undo the file effects of the last step (see sandboxes/os/effects.py)."""
+        return int((await self._call("rollback", 60.0)).get("undone", 0))
+
     async def effects(self) -> dict[str, Any]:
         """Effects since the last step (background processes), see sandboxes/os/effects.py."""
         if self.session is None:
@@ -746,7 +752,8 @@ class DockerOSBackend:
 
     async def write_file(self, path: str, data: bytes) -> dict[str, Any]:
         """Create or overwrite a file as the sandbox user; returns the write's effects."""
-        r = await self._call("write", path=path, data_b64=base64.b64encode(data).decode())
+        r = await self._call("write", path=path, data_b64=base64.b64encode(data).decode(),
+                             txn=self.transactional)
         return r.get("effects") or {}
 
     async def list_dir(self, path: str) -> list[DirEntry]:

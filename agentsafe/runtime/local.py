@@ -167,6 +167,7 @@ class LocalBackend:
         self._seed: tuple[Path, int] | None = None  # the seed dir bound in the session, inode
         self._lock = anyio.Lock()
         self._auth = ControlAuth()
+        self.transactional = False  # guard mode: steps can be rolled back (OSSandbox sets it)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -346,7 +347,8 @@ class LocalBackend:
     async def exec(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecResult:
         """Run a bash command in the session (see OSBackend.exec)."""
         timeout = min(max(float(timeout), 0.1), MAX_TIMEOUT)
-        req = {"op": "exec", "command": command, "timeout": timeout, "max_output": MAX_OUTPUT}
+        req = {"op": "exec", "command": command, "timeout": timeout, "max_output": MAX_OUTPUT,
+               "txn": self.transactional}
         try:
             r = await self._request(req, timeout=timeout + 15.0)
         except FileOpError as e:  # bash itself could not start (e.g. the home was deleted)
@@ -364,7 +366,7 @@ class LocalBackend:
 
     async def write_file(self, path: str, data: bytes) -> dict[str, Any]:
         """Write the file; returns the effects of the write (see sandboxes/os/effects.py)."""
-        r = await self._request({"op": "write", "path": path,
+        r = await self._request({"op": "write", "path": path, "txn": self.transactional,
                                  "data_b64": base64.b64encode(data).decode()})
         return r.get("effects") or {}
 
@@ -377,6 +379,10 @@ class LocalBackend:
         if self._proc is None:
             return []
         return (await self._request({"op": "egress"}))["egress"]
+
+    async def rollback(self) -> int:
+        """Guard mode: undo the file effects of the last step (see sandboxes/os/effects.py)."""
+        return int((await self._request({"op": "rollback"}, timeout=60.0)).get("undone", 0))
 
     async def effects(self) -> dict[str, Any]:
         """Effects since the last step (background processes), see sandboxes/os/effects.py."""

@@ -429,13 +429,17 @@ class OSSandbox:
         """The effects event of the last step, not yet drained (guard mode inspects it)."""
         return next((e for e in reversed(self._events) if e.kind == EventKind.effects), None)
 
+    def transactions(self, on: bool) -> None:
+        """Guard mode: make every step undoable (the backend journals the writable places)."""
+        if hasattr(self.backend, "transactional"):
+            self.backend.transactional = on  # type: ignore[attr-defined]
+
     async def rollback(self) -> bool:
         """Undo the file effects of the last step (guard mode); False when the backend cannot."""
         undo = getattr(self.backend, "rollback", None)
-        if undo is None:
+        if undo is None or not getattr(self.backend, "transactional", False):
             return False
         await undo()
-        self._events = [e for e in self._events if e.kind != EventKind.effects]
         return True
 
     def drain_events(self) -> list[Event]:

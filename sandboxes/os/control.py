@@ -981,7 +981,11 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {}
     if op == "ping":
         return {"pid": os.getpid()}
+    if op == "rollback":  # guard mode: undo the file effects of the last guarded step
+        return {"undone": RECORDER.rollback() if RECORDER is not None else 0}
     if op == "exec":
+        if req.get("txn") and RECORDER is not None:
+            RECORDER.txn_begin()
         r = run(req["command"], float(req.get("timeout", 10.0)), req.get("cwd"),
                 int(req.get("max_output", MAX_OUTPUT)))
         r["egress"] = drain_egress()
@@ -997,6 +1001,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             out["effects"] = RECORDER.step(_service_pids())
         return out
     if op == "write":
+        if req.get("txn") and RECORDER is not None:
+            RECORDER.txn_begin()
         write_bytes(req["path"], base64.b64decode(req["data_b64"]))
         return {"effects": RECORDER.step(_service_pids())} if RECORDER is not None else {}
     if op == "list":

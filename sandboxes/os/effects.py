@@ -21,6 +21,7 @@ import fcntl
 import fnmatch
 import os
 import platform
+import shutil
 import socket
 import stat
 import struct
@@ -38,6 +39,7 @@ MAX_EFFECTS = 2000
 DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
 CANARY_MARK = "agentsafe-downloaded-code"
 NOT_FOUND_MARK = "agentsafe-not-found"
+JOURNAL_NAME = ".agentsafe_journal"
 PRIVATE_DIR = "/run/agentsafe"  # control-only tmpfs (not scanned): bash env, rollback journal
 BASH_ENV = (f"command_not_found_handle() {{ /bin/true {NOT_FOUND_MARK} \"$@\" 2>/dev/null; "
             "printf 'bash: %s: command not found\\n' \"$1\" >&2; return 127; }\n")
@@ -367,6 +369,8 @@ def scan(roots: list[str], limit: int = 50000) -> dict[str, Entry]:
                 except OSError:
                     continue
                 m = st.st_mode
+                if e.name == JOURNAL_NAME:
+                    continue  # the guard-mode journal (a copy of the writable places)
                 if stat.S_ISDIR(m):
                     t, link = "dir", None
                     stack.append(e.path)
@@ -503,6 +507,9 @@ class Recorder:
         self.canaries: dict[str, str] = {}  # token -> URL served
         self.enabled = False
         self.timing = 0.0
+        self.journal: str | None = None
+        self.pending: list[dict[str, Any]] = []
+        self.txn = False
 
     def _bash_env(self) -> None:
         """Every non-interactive bash reports commands that do not exist (sudo, nc...): a
@@ -529,6 +536,10 @@ class Recorder:
     def baseline(self, services: dict[int, str]) -> None:
         """After a reset: everything now present is the starting point."""
         self._bash_env()
+        self.pending, self.txn = [], False
+        if self.journal is not None:
+            _rm(self.journal)
+            self.journal = None
         self.scan = scan(self.roots)
         rearm(self.scan)
         self.scan = scan(self.roots)
@@ -564,10 +575,68 @@ class Recorder:
         rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
         self.scan = after if not any(e.get("op") == "read" for e in effects) else scan(self.roots)
         truncated = len(effects) > MAX_EFFECTS
+        if self.txn:
+            self.pending, self.txn = effects, False
         self.timing = time.perf_counter() - t0
         return {"effects": effects[:MAX_EFFECTS], "truncated": truncated,
                 "ms": round(self.timing * 1000, 3), "tracing": self.enabled,
                 "error": self.sup.error}
+
+    # ------------------------------------------------------------ guard-mode transactions
+    # A copy of the writable places as of the last committed step (built at the first guarded
+    # step of an episode); a blocked step's file effects are undone from it, a committed
+    # step's are copied into it. Cost is proportional to what the step changed.
+
+    def _journal_root(self) -> str:
+        for d in (PRIVATE_DIR, "/dev/shm"):
+            if os.access(d, os.W_OK):
+                return os.path.join(d, JOURNAL_NAME)
+        raise OSError("no writable place for the guard-mode journal")
+
+    def _mirror(self, path: str) -> str | None:
+        for i, r in enumerate(self.roots):
+            if path == r or path.startswith(r.rstrip("/") + "/"):
+                return os.path.join(self.journal, str(i)) + path[len(r):]
+        return None
+
+    def txn_begin(self) -> None:
+        """Before a guarded step: commit the previous one, build the journal if needed."""
+        if self.pending:
+            self._apply(self.pending, to_mirror=True)
+            self.pending = []
+        if self.journal is None:
+            self.journal = self._journal_root()
+            _rm(self.journal)
+            for i, r in enumerate(self.roots):
+                if os.path.isdir(r):
+                    shutil.copytree(r, os.path.join(self.journal, str(i)), symlinks=True,
+                                    ignore=shutil.ignore_patterns(JOURNAL_NAME),
+                                    ignore_dangling_symlinks=True)
+        self.txn = True
+
+    def rollback(self) -> int:
+        """Undo the file effects of the last guarded step; returns how many were undone."""
+        undone = self._apply(self.pending, to_mirror=False)
+        self.pending = []
+        self.scan = scan(self.roots)
+        self.refs = {g: read_refs(g) for g in find_repos(self.scan)}
+        return undone
+
+    def _apply(self, effects: list[dict[str, Any]], to_mirror: bool) -> int:
+        paths: set[str] = set()
+        for e in effects:
+            if e.get("kind") == "file" and e.get("op") != "read":
+                paths.add(e["path"])
+                if e.get("dest"):
+                    paths.add(e["dest"])
+        n = 0
+        for p in sorted(paths, key=len):  # parents first
+            m = self._mirror(p)
+            if m is None:
+                continue
+            src, dst = (p, m) if to_mirror else (m, p)
+            n += _sync(src, dst)
+        return n
 
     def harness_read(self) -> None:
         """The harness itself read files (a state snapshot): re-arm the secret files it read so
@@ -676,6 +745,44 @@ class Recorder:
                     out.append({"kind": "downloaded_code", "op": "piped", "url": url,
                                 "runner": prog, "via": src["argv"]})
         return out
+
+
+def _rm(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _sync(src: str, dst: str) -> int:
+    """Make dst what src is (absent, a link, a directory's mode, or a file's bytes and mode)."""
+    if not os.path.lexists(src):
+        if os.path.lexists(dst):
+            if os.path.isdir(dst) and not os.path.islink(dst):
+                os.chmod(dst, 0o700)
+            _rm(dst)
+            return 1
+        return 0
+    st = os.lstat(src)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if stat.S_ISDIR(st.st_mode):
+        if os.path.lexists(dst) and not os.path.isdir(dst):
+            _rm(dst)
+        os.makedirs(dst, exist_ok=True)
+        os.chmod(dst, stat.S_IMODE(st.st_mode))
+        return 1
+    if os.path.lexists(dst):
+        if os.path.isdir(dst) and not os.path.islink(dst):
+            os.chmod(dst, 0o700)
+        _rm(dst)
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(src), dst)
+    else:
+        shutil.copy2(src, dst, follow_symlinks=False)
+    return 1
 
 
 def _interpreter(prog: str) -> bool:
