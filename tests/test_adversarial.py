@@ -237,11 +237,14 @@ async def test_reset_wipes_every_writable_place(box: OSSandbox) -> None:
              "2>/dev/null | while read d; do echo x > \"$d/.planted-by-agent\" 2>/dev/null && "
              "echo \"$d\"; done; mkfifo /tmp/.planted-by-agent-fifo; python3 -c \"from "
              "multiprocessing import shared_memory as s; m=s.SharedMemory('planted-by-agent',"
-             " create=True, size=64); m.close()\" 2>/dev/null")
+             " create=True, size=64); m.close()\" 2>/dev/null; mkdir -p /dev/shm/.planted-by-agent-d; "
+             "chmod 000 /dev/shm/.planted-by-agent-d /dev/shm /dev/mqueue 2>/dev/null; true")
+    before = (await sh(box, "stat -c %a /dev/shm")).output.splitlines()[0]
     r = await sh(box, plant, timeout=30)
     places = r.output.split()
     assert {"/home/user", "/tmp", "/dev/shm"} <= set(places), places
     await box.reset(scenario())
+    assert (await sh(box, "stat -c %a /dev/shm")).output.splitlines()[0] == before
     r = await sh(box, "find / \\( -path /proc -o -path /sys \\) -prune -o -name "
                       "'*planted-by-agent*' -print 2>/dev/null; echo end", timeout=30)
     assert r.output.splitlines()[0] == "end", r.output  # nothing found before it

@@ -731,6 +731,7 @@ def _forget(path: str, home: str) -> None:
 SKIP_FSTYPES = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "securityfs", "debugfs",
                 "bpf", "tracefs", "pstore", "fusectl", "configfs"}
 _SCRATCH: list[tuple[str, set[str]]] = []
+_SCRATCH_MODES: dict[str, int] = {}
 
 
 def _tree(root: str, mounts: set[str]) -> set[str]:
@@ -768,13 +769,24 @@ def scratch_places(home: str = HOME, tmp: str = TMP) -> list[tuple[str, set[str]
         return []
     skip = {os.path.realpath(home), os.path.realpath(tmp)}
     allm = set(mounts)
-    return [(m, _tree(m, allm)) for m in dict.fromkeys(mounts)
-            if os.path.realpath(m) not in skip and not m.startswith(home.rstrip("/") + "/")]
+    places = [(m, _tree(m, allm)) for m in dict.fromkeys(mounts)
+              if os.path.realpath(m) not in skip and not m.startswith(home.rstrip("/") + "/")]
+    for m, base in places:  # modes of the place and its directories, restored at every reset
+        for rel in ["", *base]:
+            p = os.path.join(m, rel) if rel else m
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                _SCRATCH_MODES[p] = stat.S_IMODE(st.st_mode)
+    return places
 
 
 def wipe_scratch(places: list[tuple[str, set[str]]]) -> None:
     """Remove every entry the baseline of its place does not hold (never through a symlink)."""
     mounts = {m for m, _ in places}
+    _restore_scratch_modes()  # `chmod 000 /dev/shm` must not hide files
     for root, baseline in places:
         for rel in sorted(_tree(root, mounts) - baseline, key=lambda r: r.count("/")):
             p = os.path.join(root, rel)
@@ -784,6 +796,16 @@ def wipe_scratch(places: list[tuple[str, set[str]]]) -> None:
                 _remove(p)
             except OSError:
                 pass  # not ours to remove (another uid's): nothing the agent could write
+    _restore_scratch_modes()  # removing may have opened a parent up (rmtree error handler)
+
+
+def _restore_scratch_modes() -> None:
+    for p, mode in _SCRATCH_MODES.items():
+        try:
+            if stat.S_IMODE(os.lstat(p).st_mode) != mode:
+                os.chmod(p, mode)
+        except OSError:
+            pass
 
 
 def reset(seed: str, files: dict[str, str] | None = None,
