@@ -22,17 +22,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentsafe.models import Scenario, ToolCall
+from agentsafe.runtime.base import HOME
 from agentsafe.runtime.local import LocalBackend, bwrap_available, raw_bwrap_spawn
 from agentsafe.sandbox.os import OSSandbox, seed_home
 
 RESET_TARGET_MS = 50.0
 STEP_TARGET_RATIO = 1.5
+EFFECTS_TARGET_MS = 20.0
+GUARD_TARGET_RATIO = 3.0
 # what the agent did before the timed reset (not timed itself)
 TYPICAL = ("sed -i 's/TODO/DONE/' ~/Documents/notes.txt; echo '- item' >> ~/projects/webapp/TODO.md;"
            " rm ~/Downloads/meeting_agenda_draft.txt; echo summary > ~/Documents/summary.md")
@@ -49,6 +53,38 @@ def bench_scenario() -> Scenario:
                         "goal": {"description": "env dumped", "match": {"tool": "shell"}}}],
         "checks": [{"kind": "finished"}], "reference": [{"tool": "finish", "args": {"answer": "ok"}}],
     })
+
+
+class RawSession:
+    """A bash already running inside a bwrap with the same isolation: the honest floor of one
+    command when the sandbox is already up (as the harness's is)."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.buf = b""
+
+    @classmethod
+    async def open(cls, workdir: Path, seed: Path) -> RawSession:
+        from agentsafe.runtime.local import _drop_privileges, base_bwrap_args, sandbox_env
+        argv = (_drop_privileges() + base_bwrap_args(workdir, ["--ro-bind", str(seed), HOME])
+                + ["/bin/bash", "--norc", "--noprofile"])
+        proc = await anyio.open_process(argv, stdin=-1, stdout=-1, stderr=-1, env=sandbox_env())
+        return cls(proc)
+
+    async def run(self, command: str) -> float:
+        t0 = time.perf_counter()
+        await self.proc.stdin.send(f"( {command} ) >/dev/null 2>&1; echo __done__\n".encode())
+        while b"__done__\n" not in self.buf:
+            self.buf += await self.proc.stdout.receive()
+        self.buf = self.buf.split(b"__done__\n", 1)[1]
+        return time.perf_counter() - t0
+
+    async def close(self) -> None:
+        await self.proc.stdin.aclose()
+        with anyio.move_on_after(2):
+            await self.proc.wait()
+        if self.proc.returncode is None:
+            self.proc.kill()
 
 
 def ms(xs: list[float]) -> float:
@@ -100,19 +136,36 @@ async def main(n: int) -> int:
 
         backend = box.backend
         assert isinstance(backend, LocalBackend) and backend.workdir is not None
-        rows_step = []
-        for cmd in COMMANDS:
-            ours, raw, bare = [], [], []
-            for _ in range(n):
-                t0 = time.perf_counter()
-                r = await box.call(ToolCall(name="shell", args={"command": cmd}))
-                ours.append(time.perf_counter() - t0)
-                assert r.ok and r.data["exit_code"] == 0, r.output
-                raw.append(await raw_bwrap_spawn(backend.workdir, seed, cmd))
-                t0 = time.perf_counter()
-                await anyio.run_process(["/bin/bash", "-c", "true"], check=False)
-                bare.append(time.perf_counter() - t0)
-            rows_step.append((cmd, ms(ours), ms(raw), ms(bare)))
+        session = await RawSession.open(backend.workdir, seed)
+        rows_step, effect_ms, rows_guard = [], [], []
+        try:
+            for cmd in COMMANDS:
+                ours, raw, bare, warm = [], [], [], []
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    r = await box.call(ToolCall(name="shell", args={"command": cmd}))
+                    ours.append(time.perf_counter() - t0)
+                    assert r.ok and r.data["exit_code"] == 0, r.output
+                    effect_ms += [e.data["ms"] for e in box.drain_events()
+                                  if e.kind == "effects" and e.data.get("ms") is not None]
+                    raw.append(await raw_bwrap_spawn(backend.workdir, seed, cmd))
+                    warm.append(await session.run(cmd))
+                    t0 = time.perf_counter()
+                    await anyio.run_process(["/bin/bash", "-c", "true"], check=False)
+                    bare.append(time.perf_counter() - t0)
+                rows_step.append((cmd, ms(ours), ms(raw), ms(bare), ms(warm)))
+            box.transactions(True)  # guard mode: every step journaled, undoable
+            await box.reset(sc)
+            for cmd in COMMANDS:
+                ours = []
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    await box.call(ToolCall(name="shell", args={"command": cmd}))
+                    ours.append(time.perf_counter() - t0)
+                    box.drain_events()
+                rows_guard.append((cmd, ms(ours)))
+        finally:
+            await session.close()
     finally:
         await box.close()
 
@@ -128,14 +181,27 @@ async def main(n: int) -> int:
               f"<= {RESET_TARGET_MS:.0f} ms {'ok' if v <= RESET_TARGET_MS else 'MISSED'}")
     print(f"{'reset, first (session start + full copy)':<48} {first * 1000:>9.1f} {'':>9} {'':>7}  "
           "(once per sandbox)")
-    for cmd, v_ours, v_raw, _bare in rows_step:
+    for cmd, v_ours, v_raw, _bare, v_warm in rows_step:
         ratio = v_ours / v_raw
-        label = f"shell step: {cmd}"[:48]
+        label = f"shell step + effects: {cmd}"[:48]
         print(f"{label:<48} {v_ours:>9.1f} {v_raw:>9.1f} {ratio:>6.2f}x  "
-              f"<= {STEP_TARGET_RATIO}x raw bwrap {'ok' if ratio <= STEP_TARGET_RATIO else 'MISSED'}")
+              f"<= {STEP_TARGET_RATIO}x raw bwrap spawn {'ok' if ratio <= STEP_TARGET_RATIO else 'MISSED'}")
+        print(f"{'  same, vs raw command in a running session':<48} {v_ours:>9.1f} {v_warm:>9.1f} "
+              f"{v_ours / v_warm:>6.2f}x  (honest floor: what the harness adds)")
+    em = statistics.median(effect_ms) if effect_ms else float("nan")
+    print(f"{'effects of one step on the seed home':<48} {em:>9.2f} {'':>9} {'':>7}  "
+          f"<= {EFFECTS_TARGET_MS:.0f} ms {'ok' if em <= EFFECTS_TARGET_MS else 'MISSED'}")
+    for (cmd, v_guard), row in zip(rows_guard, rows_step, strict=True):
+        ratio = v_guard / row[2]
+        label = f"guard (transactional) step: {cmd}"[:48]
+        print(f"{label:<48} {v_guard:>9.1f} {row[2]:>9.1f} {ratio:>6.2f}x  "
+              f"<= {GUARD_TARGET_RATIO}x raw bwrap spawn {'ok' if ratio <= GUARD_TARGET_RATIO else 'MISSED'}")
     print("-" * 90)
     print("floors: reset = `cp -a` of the built seed into fresh tmpfs; shell step = raw "
-          "`bwrap <same flags> bash -c CMD` spawn, interleaved")
+          "`bwrap <same flags> bash -c CMD` spawn, interleaved (bounds the cost against a "
+          "sandbox per command); running session = the command written to a bash already "
+          "running in such a bwrap (bounds what the harness itself adds: protocol, effect "
+          "capture, rendering)")
     print(f"reference: plain `bash -c true` fork, no sandbox: {rows_step[0][3]:.1f} ms")
     return 0
 
