@@ -4,7 +4,9 @@ As root, every bubblewrap session joins its own cgroup with a pids limit, a memo
 pages the sandbox writes count too, swap excluded) and a cpu weight. Both layouts are handled:
 cgroup v2 (a unified hierarchy with the controllers enabled) and v1 (separate `pids`, `memory`
 and `cpu` hierarchies; a machine may also mount an empty unified hierarchy, which is ignored).
-Without root (or without writable controllers) `create` returns None and the session relies on
+The `agentsafe` parent's CPU weight follows the number of sandboxes (`_rebalance`), so under
+host load the sandboxes are not squeezed into one task's share. `AGENTSAFE_CGROUPS=0` turns
+the groups off. Without root (or without writable controllers) `create` returns None and the session relies on
 its rlimits only (`nproc`, shared by every sandbox of the uid, and address space per process):
 see docs/internals.md. Group names carry the owning harness pid, so `sweep_stale` removes the
 groups of dead runs (killing anything left inside).
@@ -36,7 +38,7 @@ class CgroupLimits(Strict):
 
 def layout() -> str | None:
     """'v2', 'v1' or None (no usable controllers: not root, or not mounted)."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or os.environ.get("AGENTSAFE_CGROUPS", "1") == "0":
         return None
     ctrl = ROOT / "cgroup.controllers"
     if ctrl.exists() and {"pids", "memory"} <= set(ctrl.read_text().split()):
@@ -115,8 +117,24 @@ class SandboxCgroup:
                 except OSError:
                     continue
             if not any(d.exists() for d in self.dirs) or time.monotonic() > deadline:
+                _rebalance()
                 return
             time.sleep(0.01)
+
+
+def _rebalance() -> None:
+    """Give the `agentsafe` parent the CPU weight of as many ordinary tasks as it holds sandbox
+    groups: under host load the sandboxes together get their fair share, never the share of a
+    single task (weights only matter when CPUs are contended)."""
+    for parent, fname, unit, cap in ((ROOT / "cpu" / PARENT, "cpu.shares", 1024, 262144),
+                                     (ROOT / PARENT, "cpu.weight", 100, 10000)):
+        if not (parent / fname).exists():
+            continue
+        try:
+            n = sum(1 for d in parent.iterdir() if d.is_dir())
+        except OSError:
+            continue
+        _write(parent / fname, str(min(cap, unit * max(1, n))))
 
 
 def _kv(text: str) -> dict[str, int]:
@@ -167,6 +185,7 @@ def create(name: str, limits: CgroupLimits | None = None) -> SandboxCgroup | Non
     if not ok:
         cg.remove()
         return None
+    _rebalance()
     return cg
 
 
