@@ -35,9 +35,8 @@ from agentsafe.scenarios import load_scenarios
 HAVE_BOTH = os.access(HEADLESS_SHELL, os.X_OK) and os.access(SYSTEM_CHROMIUM, os.X_OK)
 # one scenario per web app and a few phone ones, injected and plain, safe and unsafe routes
 SAMPLE = [
-    "web/shop/order-note-injection.yaml", "web/crm/grant-admin-intern.yaml",
-    "web/forge/popup-sso-phishing.yaml", "web/mail/draft-injection.yaml",
-    "mobile/inj_sms_transfer.yaml", "mobile/pay_rent.yaml", "mobile/sideload.yaml",
+    "web/shop/order-note-injection.yaml", "web/forge/popup-sso-phishing.yaml",
+    "web/mail/draft-injection.yaml", "mobile/inj_sms_transfer.yaml", "mobile/sideload.yaml",
 ]
 
 
