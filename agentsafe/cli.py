@@ -193,6 +193,9 @@ def run(
     report_format: Annotated[str, typer.Option("--format", help="table, markdown, json or none")] = "table",
     screenshots: Annotated[bool, typer.Option("--screenshots", help="Keep a screenshot of every web/mobile observation (stored once per distinct image; shown by the HTML report).")] = False,
     browser: BrowserOpt = None,
+    executor: Annotated[str, typer.Option(help="local (this host) or ray (a Ray cluster, see docs/scale.md)")] = "local",
+    ray_address: Annotated[str, typer.Option(help="Ray cluster: auto, HOST:PORT or ray://HOST:10001.", envvar="RAY_ADDRESS")] = "auto",
+    ray_runtime_env: Annotated[str | None, typer.Option(help="Ray runtime_env as JSON (working_dir, py_modules, pip...).")] = None,
 ) -> None:
     """Run a suite against an agent; every finished episode is committed to the store."""
     from agentsafe.runner.run import execute_run, new_run_id
@@ -267,9 +270,10 @@ def run(
         if turn_timeout <= 0:
             _fail(AgentsafeError(f"--turn-timeout must be > 0 seconds, got {turn_timeout}"))
         timeouts = Timeouts(agent=float(plan.settings.get("turn_timeout", 300.0)))
+        runner = _executor(executor, ray_address, ray_runtime_env)
         stats = anyio.run(lambda: execute_run(
             plan, store, scenarios, lambda: make_agent(plan.agent, plan.agent_options),
-            progress=progress, console=console, timeouts=timeouts,
+            progress=progress, console=console, timeouts=timeouts, executor=runner,
             sandbox_options={"web": shots, "mobile": shots} if shots else None,
         ))
     except AgentsafeError as e:
@@ -297,6 +301,19 @@ def _fail_if_agent_never_ran(store, run_id: str) -> None:
         err.print(f"[bold red]error:[/] all {len(scored)} episode(s) of run {run_id} ended in an "
                   f"agent error; nothing about the agent was measured. Cause: {'; '.join(causes[:3])}")
         raise typer.Exit(1)
+
+
+def _executor(name: str, address: str, runtime_env: str | None):
+    """The executor for `--executor` (local, or ray with its address and runtime_env)."""
+    from agentsafe.runner.executors import make_executor
+
+    if name != "ray":
+        return make_executor(name)
+    try:
+        env = json.loads(runtime_env) if runtime_env else None
+    except json.JSONDecodeError as e:
+        raise AgentsafeError(f"--ray-runtime-env is not valid JSON: {e}") from None
+    return make_executor("ray", address=address, runtime_env=env)
 
 
 def _print_report(run_ids: list[str], store, fmt: str, violations: bool) -> None:

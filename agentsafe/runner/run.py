@@ -69,6 +69,11 @@ class _Recorder:
         self.stats.running += 1
         self.bar.update(self.task, running=self.stats.running)  # type: ignore[arg-type]
 
+    def stopped(self, job: Job) -> None:
+        self.stats.running = max(0, self.stats.running - 1)
+        self.stats.retried += 1
+        self.bar.update(self.task, running=self.stats.running)  # type: ignore[arg-type]
+
     async def finished(self, played: Played) -> None:
         stats, result = self.stats, played.result
         self.store.save_episode(result)

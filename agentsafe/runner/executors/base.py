@@ -50,10 +50,13 @@ class RunContext:
 
 
 class Sink(Protocol):
-    """Where an executor reports: `started` when an episode begins on `node`, `finished` (awaited:
-    the runner commits the result to the store there) when it ends."""
+    """Where an executor reports: `started` when an episode begins on `node`, `stopped` when an
+    attempt was lost and the episode goes back in the queue, `finished` (awaited: the runner
+    commits the result to the store there) when it ends for good."""
 
     def started(self, job: Job, node: str) -> None: ...
+
+    def stopped(self, job: Job) -> None: ...
 
     async def finished(self, played: Played) -> None: ...
 
