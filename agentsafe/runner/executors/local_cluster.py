@@ -31,6 +31,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def session_pids(sid: int) -> list[int]:
+    """Every process of session `sid` but this one."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == sid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
 def _ray_bin() -> str:
     exe = Path(sys.executable).parent / "ray"
     return str(exe) if exe.exists() else (shutil.which("ray") or "ray")
@@ -50,11 +63,17 @@ class Node:
         return self.proc.pid  # started in a session of its own: pgid == pid
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """End this node's processes (its process group only)."""
+        """End this node's processes: its process group, then the rest of its session (Ray's
+        worker processes get process groups of their own)."""
         try:
             os.killpg(self.pgid, sig)
         except ProcessLookupError:
             pass
+        for pid in session_pids(self.pgid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -123,13 +142,22 @@ class LocalCluster:
         if lo:
             cmd += [f"--min-worker-port={min(lo, 64000)}", f"--max-worker-port={min(lo, 64000) + 200}"]
         env = {**self.env, "AGENTSAFE_NODE_NAME": name}  # the node's name in per-node counts
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    start_new_session=True, stdin=subprocess.DEVNULL)
-        node = Node(name, proc, resources, log)
-        self.nodes.append(node)
-        self._wait_for(len(self.nodes), node, timeout)
-        return node
+        deadline = time.monotonic() + timeout
+        for attempt in range(3):  # Ray gives a raylet 30 s to register: a loaded box can miss it
+            with log.open("ab") as out:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True, stdin=subprocess.DEVNULL)
+            node = Node(name, proc, resources, log)
+            self.nodes.append(node)
+            try:
+                self._wait_for(len(self.nodes), node, max(1.0, deadline - time.monotonic()))
+                return node
+            except RuntimeError:
+                node.kill()
+                self.nodes.remove(node)
+                if attempt == 2 or time.monotonic() > deadline or name == "head" and self.nodes:
+                    raise
+        raise AssertionError("unreachable")
 
     def _wait_for(self, count: int, node: Node, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -168,17 +196,20 @@ class LocalCluster:
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def stray_pids(self) -> list[int]:
-        """Processes still naming this cluster's temp dir or address (left by a node that died)."""
-        mine = [str(self.temp_dir), f"127.0.0.1:{self.port}"]
+        """Processes still left of this cluster: in the session of one of its nodes (Ray's worker
+        processes get a process group of their own but keep the session), or naming its temp dir."""
+        sessions = {n.pgid for n in self.nodes}
+        mine = [str(self.temp_dir)]
         out = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
+                sid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
+            except (OSError, IndexError, ValueError):
                 continue
-            if any(m in cmd for m in mine):
+            if sid in sessions or any(m in cmd for m in mine):
                 out.append(int(entry.name))
         return out
 

@@ -5,6 +5,7 @@ that dies is an infrastructure failure, its episode replayed on another actor an
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import math
 import os
@@ -174,20 +175,24 @@ class RayExecutor:
                 await sink.finished(Played(job, res, "none"))
 
         async def new_actor(kind: str) -> tuple[Any, str] | None:
+            """A constructed actor and its node; None when no node places it in time, or when
+            nothing is left to play while waiting (after a node died, its slots wait here)."""
             actor = actor_cls.options(num_cpus=0, resources=needs[kind], max_restarts=0,
                                       max_concurrency=4).remote(bundle, sealed)
+            ready = asyncio.wrap_future(actor.ready.remote().future())
+            deadline = anyio.current_time() + self.placement_timeout
             try:
-                with anyio.fail_after(self.placement_timeout):
-                    node = await actor.ready.remote()
-                return actor, node
-            except TimeoutError:
-                ray.kill(actor)
-                return None
+                while anyio.current_time() < deadline and (queues[kind] or in_flight[kind]):
+                    with anyio.move_on_after(0.5):
+                        return actor, await asyncio.shield(ready)
             except Exception as e:  # noqa: BLE001 - its node died, or it cannot build the agent
                 ray.kill(actor)
                 if _is_actor_death(e) and "creation task" not in str(e):
                     return None
                 raise AgentsafeError(f"a Ray worker could not start a {kind} slot: {e}") from None
+            ray.kill(actor)
+            ready.cancel()
+            return None
 
         async def slot(kind: str) -> None:
             actor, node = None, ""
