@@ -49,7 +49,9 @@ def cluster():
         yield c
     finally:
         c.stop()
-        assert c.stray_pids() == []
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in c.stray_pids()
+                if Path(f"/proc/{pid}/cmdline").exists()}
+        assert left == {}, "processes of the test cluster outlived it"
 
 
 def play(plan: RunPlan, scenarios, executor, tmp: Path) -> tuple[list[EpisodeResult], object]:

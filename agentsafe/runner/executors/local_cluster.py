@@ -144,7 +144,7 @@ class LocalCluster:
         env = {**self.env, "AGENTSAFE_NODE_NAME": name}  # the node's name in per-node counts
         deadline = time.monotonic() + timeout
         for attempt in range(3):  # Ray gives a raylet 30 s to register: a loaded box can miss it
-            with log.open("ab") as out:
+            with log.open("wb") as out:
                 proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
                                         start_new_session=True, stdin=subprocess.DEVNULL)
             node = Node(name, proc, resources, log)
@@ -160,14 +160,15 @@ class LocalCluster:
         raise AssertionError("unreachable")
 
     def _wait_for(self, count: int, node: Node, timeout: float) -> None:
+        """Wait until `ray start` says the node runs (it has then registered with the head)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if b"Ray runtime started" in node.log.read_bytes()[-20000:]:
+                return
             if node.proc.poll() is not None:
                 raise RuntimeError(f"ray node {node.name} exited: {node.log.read_text()[-2000:]}")
-            left = deadline - time.monotonic()
-            if self.wait_alive(count, min(left, 60)) >= count:
-                return
-        raise TimeoutError(f"ray node {node.name} did not join within {timeout}s")
+            time.sleep(0.2)
+        raise TimeoutError(f"ray node {node.name} did not start within {timeout}s")
 
     def wait_alive(self, count: int, timeout: float) -> int:
         """Wait until the head counts `count` nodes alive (or `timeout`); return the count."""
@@ -188,11 +189,16 @@ class LocalCluster:
             node.kill(signal.SIGTERM)
         for node in reversed(self.nodes):
             node.kill(signal.SIGKILL)
-        for pid in self.stray_pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for _ in range(20):  # a raylet may fork a worker while it is being killed: sweep again
+            strays = self.stray_pids()
+            if not strays:
+                break
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.3)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def stray_pids(self) -> list[int]:

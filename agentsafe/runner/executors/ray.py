@@ -164,7 +164,7 @@ class RayExecutor:
         actor_cls = ray.remote(EpisodeActor)
         limit = anyio.Semaphore(max(1, ctx.plan.max_episodes))
         in_flight: dict[str, int] = defaultdict(int)
-        deaths: dict[Job, int] = defaultdict(int)
+        deaths: dict[tuple[str, int], int] = defaultdict(int)  # (scenario, trial) -> lost attempts
         alive_slots: dict[str, int] = defaultdict(int)
 
         async def give_up(kind: str, why: str) -> None:
@@ -219,15 +219,16 @@ class RayExecutor:
                             except Exception as e:  # noqa: BLE001 - the actor, its process or node died
                                 ray.kill(actor)
                                 actor = None
-                                deaths[job] += 1
-                                if deaths[job] <= self.node_retries:
+                                key = (job.scenario.id, job.trial)
+                                deaths[key] += 1
+                                if deaths[key] <= self.node_retries:
                                     queues[kind].appendleft(job)
                                     sink.stopped(job)
                                     continue
                                 result = infra_result(
                                     job.scenario, run_id=ctx.plan.run_id, agent_name=ctx.plan.agent,
                                     trial=job.trial, runtime=ctx.plan.runtime,
-                                    error=f"Ray worker lost {deaths[job]} times: {type(e).__name__}: {e}")
+                                    error=f"Ray worker lost {deaths[key]} times: {type(e).__name__}: {e}")
                                 attempts = 1
                             await sink.finished(Played(job, result, node, attempts))
                     finally:
