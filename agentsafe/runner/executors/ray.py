@@ -66,6 +66,12 @@ def agent_py_modules(spec: str) -> list[str]:
     return [str(path)]
 
 
+async def _result(ref: Any) -> Any:
+    """The value of a Ray object ref, awaited through its concurrent future (works with a local
+    driver and with Ray Client, `ray://`)."""
+    return await asyncio.wrap_future(ref.future())
+
+
 def _is_actor_death(e: BaseException) -> bool:
     import ray.exceptions as rex
 
@@ -215,7 +221,7 @@ class RayExecutor:
                         async with limit:
                             sink.started(job, node)
                             try:
-                                result, attempts, node = await actor.play.remote(job.scenario.id, job.trial)
+                                result, attempts, node = await _result(actor.play.remote(job.scenario.id, job.trial))
                             except Exception as e:  # noqa: BLE001 - the actor, its process or node died
                                 ray.kill(actor)
                                 actor = None
@@ -238,7 +244,7 @@ class RayExecutor:
                 if actor is not None:
                     with anyio.CancelScope(shield=True), anyio.move_on_after(30), \
                             suppress(Exception):  # closing is best effort
-                        await actor.close.remote()
+                        await _result(actor.close.remote())
                     ray.kill(actor)
                 with anyio.CancelScope(shield=True):
                     await give_up(kind, f"no node of the Ray cluster could host a {kind} slot within "
