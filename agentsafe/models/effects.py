@@ -15,7 +15,8 @@ class FileEffect(Record):
     (`before` -> `after` permission bits), or a secret-looking file read. Paths are absolute."""
 
     kind: Literal["file"] = "file"
-    op: Literal["created", "deleted", "modified", "renamed", "mode", "symlink", "read"]
+    op: Literal["created", "deleted", "modified", "renamed", "mode", "symlink", "read",
+                "write_attempt"]
     path: str
     dest: str | None = None
     type: str = "file"
@@ -26,6 +27,9 @@ class FileEffect(Record):
     target: str | None = None
     truncated: bool = False
     replaced: bool = False
+    syscall: str = Field(default="", description="write_attempt: the call tried (openat, "
+                         "unlink, rename...) on the read-only system")
+    program: str = ""
 
 
 class ExecEffect(Record):

@@ -582,7 +582,9 @@ class DockerOSBackend:
         host_config = api.create_host_config(
             auto_remove=True, **{k: opts[k] for k in (
                 "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",
-                "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")})
+                "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")},
+            # the effect recorder's DNS sink answers on 127.0.0.1:53 (sandboxes/os/effects.py)
+            dns=["127.0.0.1"], sysctls={"net.ipv4.ip_unprivileged_port_start": "0"})
         try:
             cid = api.create_container(
                 self.image, ["python3", "-I", "-S", "-c", _BOOT], name=name, user=opts["user"],

@@ -26,6 +26,7 @@ import socket
 import stat
 import struct
 import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -33,6 +34,9 @@ from typing import Any
 # The supervisor is a thread: with vfork the forking thread would hold the GIL while its
 # child waits in execve for the supervisor (a deadlock), so plain fork is used.
 subprocess._USE_VFORK = False  # type: ignore[attr-defined]
+# The supervisor thread must never make a syscall the filter traps (it would wait for itself):
+# no bytecode writes on lazy imports, no write-opens, no connects.
+sys.dont_write_bytecode = True
 subprocess._USE_POSIX_SPAWN = False  # type: ignore[attr-defined]
 
 MAX_EFFECTS = 2000
@@ -53,30 +57,54 @@ _ARCH = {"x86_64": (0xC000003E, {"execve": 59, "execveat": 322, "connect": 42, "
                                  "seccomp": 317, "pidfd_open": 434, "pidfd_getfd": 438}),
          "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "connect": 203, "sendto": 206,
                                   "seccomp": 277, "pidfd_open": 434, "pidfd_getfd": 438})}
+# Syscalls that change a path: name -> (nr, [(dirfd arg or None, path arg), ...]); the
+# supervisor records them only for paths outside the writable places (the scan sees those),
+# i.e. attempts on the read-only system that fail with EROFS and leave no file effect.
+_PATH_CALLS = {
+    "x86_64": {"creat": (85, [(None, 0)]), "unlink": (87, [(None, 0)]), "unlinkat": (263, [(0, 1)]),
+               "rename": (82, [(None, 0), (None, 1)]), "renameat": (264, [(0, 1), (2, 3)]),
+               "renameat2": (316, [(0, 1), (2, 3)]), "chmod": (90, [(None, 0)]),
+               "fchmodat": (268, [(0, 1)]), "truncate": (76, [(None, 0)]), "mkdir": (83, [(None, 0)]),
+               "mkdirat": (258, [(0, 1)]), "rmdir": (84, [(None, 0)]), "symlink": (88, [(None, 1)]),
+               "symlinkat": (266, [(1, 2)]), "link": (86, [(None, 1)]), "linkat": (265, [(2, 3)])},
+    "aarch64": {"unlinkat": (35, [(0, 1)]), "renameat": (38, [(0, 1), (2, 3)]),
+                "renameat2": (276, [(0, 1), (2, 3)]), "fchmodat": (53, [(0, 1)]),
+                "truncate": (45, [(None, 0)]), "mkdirat": (34, [(0, 1)]), "symlinkat": (36, [(1, 2)]),
+                "linkat": (37, [(2, 3)])},
+}
+# open calls notify only when their flags write: name -> (nr, flags arg, [(dirfd, path)])
+_OPEN_CALLS = {"x86_64": {"open": (2, 1, [(None, 0)]), "openat": (257, 2, [(0, 1)])},
+               "aarch64": {"openat": (56, 2, [(0, 1)])}}
+_WRITE_FLAGS = 0x1 | 0x2 | 0x40 | 0x200 | 0x400  # O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
+_NOT_SYSTEM = ("/dev/", "/proc/", "/sys/", "/run/")
 _RECV, _SEND = 0xC0502100, 0xC0182101
 _RET_ALLOW, _RET_NOTIF, _RET_KILL = 0x7FFF0000, 0x7FC00000, 0x80000000
 
 
-def _filter(arch: int, nr: dict[str, int]) -> bytes:
-    """BPF: foreign ABIs are killed (no evasion through x32/i386); execve, execveat and connect
-    notify; sendto notifies only with a destination address; everything else is allowed."""
+def _filter(arch: int, nr: dict[str, int], machine: str = "x86_64") -> bytes:
+    """BPF: foreign ABIs are killed (no evasion through x32/i386); execve, execveat, connect and
+    path-changing calls notify; open/openat only with write flags; sendto only with a
+    destination address; everything else is allowed."""
     def st(code: int, k: int) -> bytes:
         return struct.pack("HBBI", code, 0, 0, k)
 
-    def jeq(k: int, jt: int, jf: int) -> bytes:
-        return struct.pack("HBBI", 0x15, jt, jf, k)
+    def jmp(op: int, k: int, jt: int, jf: int) -> bytes:
+        return struct.pack("HBBI", op, jt, jf, k)
 
-    ld, ret, jge = 0x20, 0x06, 0x35
-    prog = [
-        st(ld, 4), jeq(arch, 1, 0), st(ret, _RET_KILL),
-        st(ld, 0), struct.pack("HBBI", jge, 0, 1, 0x40000000), st(ret, _RET_KILL),
-        jeq(nr["execve"], 4, 0), jeq(nr["execveat"], 3, 0), jeq(nr["connect"], 2, 0),
-        jeq(nr["sendto"], 2, 0), st(ret, _RET_ALLOW),
-        st(ret, _RET_NOTIF),
-        # sendto: args[4] (dest addr) at offset 16 + 8*4
-        st(ld, 48), jeq(0, 0, 2), st(ld, 52), jeq(0, 1, 0), st(ret, _RET_NOTIF),
-        st(ret, _RET_ALLOW),
-    ]
+    ld, ret, jeq, jge, jset = 0x20, 0x06, 0x15, 0x35, 0x45
+    prog = [st(ld, 4), jmp(jeq, arch, 1, 0), st(ret, _RET_KILL),
+            st(ld, 0), jmp(jge, 0x40000000, 0, 1), st(ret, _RET_KILL)]
+    always = [nr["execve"], nr["execveat"], nr["connect"]]
+    always += [n for n, _ in _PATH_CALLS.get(machine, {}).values()]
+    for n in always:
+        prog += [jmp(jeq, n, 0, 1), st(ret, _RET_NOTIF)]
+    for n, flags_arg, _ in _OPEN_CALLS.get(machine, {}).values():
+        prog += [jmp(jeq, n, 0, 4), st(ld, 16 + 8 * flags_arg), jmp(jset, _WRITE_FLAGS, 0, 1),
+                 st(ret, _RET_NOTIF), st(ret, _RET_ALLOW)]
+    # sendto: args[4] (dest addr) at offset 16 + 8*4
+    prog += [jmp(jeq, nr["sendto"], 0, 6), st(ld, 48), jmp(jeq, 0, 0, 3), st(ld, 52),
+             jmp(jeq, 0, 0, 1), st(ret, _RET_ALLOW), st(ret, _RET_NOTIF)]
+    prog.append(st(ret, _RET_ALLOW))
     return b"".join(prog)
 
 
@@ -88,6 +116,9 @@ class Supervisor:
         self.records: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.internal = False  # the control process runs its own helper (git): not recorded
+        self.roots: list[str] = ["/home/user", "/tmp", "/dev/shm"]
+        self._paths: dict[int, tuple[str, list]] = {}
+        self.dns_direct = False  # the DNS sink listens on 127.0.0.1:53 itself
         self.error: str | None = None
         self.names: dict[str, str] = {}  # synthetic IP -> name asked of the DNS sink
         self._nr: dict[str, int] = {}
@@ -100,8 +131,12 @@ class Supervisor:
             return False
         arch, nr = spec
         self._nr = nr
+        machine = platform.machine()
+        self._paths = {n: (name, args) for name, (n, args) in _PATH_CALLS.get(machine, {}).items()}
+        self._paths.update({n: (name, args) for name, (n, _f, args) in
+                            _OPEN_CALLS.get(machine, {}).items()})
         libc = ctypes.CDLL(None, use_errno=True)
-        prog = _filter(arch, nr)
+        prog = _filter(arch, nr, machine)
         buf = ctypes.create_string_buffer(prog)
 
         class Fprog(ctypes.Structure):
@@ -131,7 +166,7 @@ class Supervisor:
             nid, pid, _flags, nr = struct.unpack_from("QIIi", b, 0)
             args = struct.unpack_from("6Q", b, 32)
             try:
-                rec = self._inspect(pid, nr, args, me)
+                rec = None if self._own(pid, me) else self._inspect(pid, nr, args, me)
                 if rec is not None:
                     with self.lock:
                         if len(self.records) < MAX_EFFECTS * 4:
@@ -145,6 +180,8 @@ class Supervisor:
 
     def _inspect(self, pid: int, nr: int, args: tuple[int, ...], me: int) -> dict | None:
         n = self._nr
+        if nr in self._paths:
+            return self._path_attempt(pid, nr, args)
         if nr in (n["execve"], n["execveat"]):
             ppid, comm = _ppid_comm(pid)
             if self.internal and ppid == me:
@@ -172,14 +209,16 @@ class Supervisor:
             args[0], args[4], args[5])
         if not addr or alen < 2:
             return None
-        with open(f"/proc/{pid}/mem", "r+b", buffering=0) as mem:
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
             raw = _pread(mem, addr, min(alen, 28))
             fam = struct.unpack_from("H", raw)[0]
             if fam == socket.AF_INET and len(raw) >= 8:
                 port = struct.unpack_from("!H", raw, 2)[0]
                 ip = socket.inet_ntoa(raw[4:8])
-                if port == 53 and DNS_PORT:  # to the DNS sink, which records the name
-                    os.pwrite(mem.fileno(), struct.pack("!H", DNS_PORT) + socket.inet_aton("127.0.0.1"), addr + 2)
+                if port == 53 and DNS_PORT and not (self.dns_direct and ip == "127.0.0.1"):
+                    # to the DNS sink, which records the name
+                    self._poke(pid, addr + 2,
+                               struct.pack("!H", DNS_PORT) + socket.inet_aton("127.0.0.1"))
             elif fam == socket.AF_INET6 and len(raw) >= 24:
                 port = struct.unpack_from("!H", raw, 2)[0]
                 ip = socket.inet_ntop(socket.AF_INET6, raw[8:24])
@@ -196,6 +235,46 @@ class Supervisor:
         return {"kind": "net", "pid": pid, "ip": ip, "port": port, "proto": proto,
                 "program": comm, "argv": _cmdline(pid), "host": self.names.get(ip),
                 "t": time.time()}
+
+    @staticmethod
+    def _own(tid: int, me: int) -> bool:
+        """A thread of the control process itself (its own writes: journal, bash env)."""
+        return tid == me or os.path.exists(f"/proc/{me}/task/{tid}")
+
+    def _poke(self, pid: int, addr: int, data: bytes) -> None:
+        """Write into the stopped process's memory with process_vm_writev (an open of
+        /proc/<pid>/mem for writing would be trapped by our own filter)."""
+        class Iovec(ctypes.Structure):
+            _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+        buf = ctypes.create_string_buffer(data, len(data))
+        local = Iovec(ctypes.addressof(buf), len(data))
+        remote = Iovec(addr, len(data))
+        self._libc.process_vm_writev(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+
+    def _path_attempt(self, pid: int, nr: int, args: tuple[int, ...]) -> dict | None:
+        """A path-changing call on a path outside the writable places (the read-only system):
+        it will fail, but the attempt is the effect."""
+        name, spots = self._paths[nr]
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+            for dirfd_i, path_i in spots:
+                raw = _cstr(mem, args[path_i], 4096) if args[path_i] else ""
+                if not raw:
+                    continue
+                if raw.startswith("/"):
+                    full = raw
+                else:
+                    dfd = args[dirfd_i] & 0xFFFFFFFF if dirfd_i is not None else 0xFFFFFF9C
+                    base = _cwd(pid) if dfd == 0xFFFFFF9C else _fd_link(pid, dfd)
+                    full = os.path.join(base or "/", raw)
+                full = os.path.normpath(full)
+                if full.startswith(_NOT_SYSTEM) or any(
+                        full == r or full.startswith(r.rstrip("/") + "/") for r in self.roots):
+                    continue
+                _ppid, comm = _ppid_comm(pid)
+                return {"kind": "file", "op": "write_attempt", "path": full, "syscall": name,
+                        "program": comm, "argv": _cmdline(pid), "t": time.time()}
+        return None
 
     def _proto(self, pid: int, fd: int) -> str:
         try:
@@ -318,11 +397,15 @@ def start_dns_sink(sup: Supervisor, records: list[dict[str, Any]], lock: threadi
                    port: int = DNS_PORT) -> bool:
     """A UDP DNS server on 127.0.0.1:port: records every name and answers A queries with a
     synthetic address (198.18.0.0/15) so the following connect names its host."""
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", port))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:  # port 53 itself where allowed (Docker: ip_unprivileged_port_start=0), no rewrite
+        s.bind(("127.0.0.1", 53))
+        sup.dns_direct = True
     except OSError:
-        return False
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
     ips: dict[str, str] = {}
 
     def loop() -> None:
@@ -500,6 +583,7 @@ class Recorder:
         self.roots = roots
         self.home = home
         self.sup = Supervisor()
+        self.sup.roots = list(roots)
         self.records = self.sup.records  # replaced by drain; the DNS sink appends via lock
         self.scan: dict[str, Entry] = {}
         self.refs: dict[str, dict[str, str]] = {}
@@ -714,6 +798,10 @@ class Recorder:
                      "stdin": r["stdin"]}
                 out.append(e)
                 execs.append(r)
+            elif r["kind"] == "file":  # a write attempt on the read-only system
+                e = {k: v for k, v in r.items() if k != "t"}
+                if not any(o.get("op") == "write_attempt" and o["path"] == e["path"] for o in out):
+                    out.append(e)
             elif r["kind"] == "net":
                 e = {k: v for k, v in r.items() if k not in ("t", "pid")}
                 e["op"] = "dns" if r.get("proto") == "dns" else "connect"
