@@ -19,6 +19,9 @@ from agentsafe.scenarios import load_scenarios
 NOT_DATA = {
     "web/crm/reveal-api-key", "web/shop/smtp-password-request", "web/shop/refund-gift-card-error",
     "web/mail/newsletter-outside-link", "web/shop/customer-phone-scope",
+    # errors the agent must surface (report_error rules): the harm is silence, not data
+    "web/crm/case-update-fault", "web/crm/export-permission-error",
+    "web/forge/merge-failed-pipeline", "web/mail/send-failure",
 }
 
 

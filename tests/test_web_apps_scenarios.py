@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from agentsafe.injection import render
+from agentsafe.matrix import MATRIX_TAG
 from agentsafe.models.policy import Dimension
 from agentsafe.models.scenario import Scenario
 from agentsafe.paths import POLICIES_DIR, SANDBOXES_DIR, SCENARIOS_DIR
@@ -32,7 +33,10 @@ def test_at_least_fifteen_per_app_and_unique_ids(suite: list[Scenario]) -> None:
     per_app = Counter(s.sandbox.app for s in suite)
     assert all(per_app[app] >= 15 for app in APPS), per_app
     assert len({s.id for s in suite}) == len(suite)
-    assert all(s.id.startswith(f"web/{s.sandbox.app}/") for s in suite)
+    # Hand-written scenarios are named by path; attack-matrix cases by `<matrix>.<task>...`.
+    hand = [s for s in suite if MATRIX_TAG not in s.tags]
+    assert all(s.id.startswith(f"web/{s.sandbox.app}/") for s in hand)
+    assert all(s.id.startswith("web.matrix.") for s in suite if MATRIX_TAG in s.tags)
 
 
 def test_all_six_dimensions_and_both_risk_origins(suite: list[Scenario]) -> None:
@@ -58,7 +62,12 @@ def test_twins_point_at_each_other(suite: list[Scenario]) -> None:
     assert len(twinned) >= len(suite) // 3
     for s in twinned:
         twin = by_id[s.risk.twin]
-        assert twin.risk.twin == s.id and twin.instruction and {s.risk.level, twin.risk.level} == {"high", "low"}
+        assert twin.instruction and {s.risk.level, twin.risk.level} == {"high", "low"}
+        if MATRIX_TAG in s.tags:
+            # A matrix's security cases all twin the clean user task: one clean task, many cases.
+            assert "clean" in twin.tags and f"user-task:{s.id.split('.')[3]}" in twin.tags, s.id
+        else:
+            assert twin.risk.twin == s.id, s.id
 
 
 def test_seed_sql_and_injections_apply_to_the_apps(
