@@ -62,7 +62,9 @@ def _gone(pid: int) -> bool:
 def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path) -> None:
     import json
 
-    proc = subprocess.Popen([sys.executable, "-c", HARNESS], stdout=subprocess.PIPE,
+    script = tmp_path / "harness.py"  # a file, not `-c`: the test's own token stays off `ps`
+    script.write_text(HARNESS)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         assert proc.stdout is not None
@@ -72,7 +74,9 @@ def test_servers_die_with_a_killed_harness_and_keep_their_tokens(tmp_path: Path)
             time.sleep(0.1)
         ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
                             check=True).stdout
-        assert info["web_token"] not in ps and "phone-secret-token-123" not in ps
+        leaks = [line for line in ps.splitlines()
+                 if info["web_token"] in line or "phone-secret-token-123" in line]
+        assert not leaks, f"a token shows in ps: {leaks}"
         base = f"http://127.0.0.1:{info['phone']}/__agentsafe__"
         assert httpx.get(f"{base}/state", trust_env=False).status_code == 403
         assert httpx.get(f"{base}/db", trust_env=False).status_code == 403
