@@ -184,10 +184,14 @@ def list_managed(run_id: str | None = None) -> list[ContainerInfo]:
     client = docker_client()
     flt = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
     out = []
-    for c in client.containers.list(all=True, filters={"label": flt}):
-        lab = c.labels or {}
-        out.append(ContainerInfo(id=c.id, name=c.name, status=c.status, run=lab.get(LABEL_RUN, ""),
-                                 kind=lab.get(LABEL_KIND, ""), owner=lab.get(LABEL_OWNER, "")))
+    # One list call, no per-container inspect: an auto-removed container that vanishes between
+    # a list and an inspect would otherwise raise NotFound here (and in prune).
+    for c in client.api.containers(all=True, filters={"label": flt}):
+        lab = c.get("Labels") or {}
+        name = (c.get("Names") or [""])[0].lstrip("/")
+        out.append(ContainerInfo(id=c["Id"], name=name, status=c.get("State", ""),
+                                 run=lab.get(LABEL_RUN, ""), kind=lab.get(LABEL_KIND, ""),
+                                 owner=lab.get(LABEL_OWNER, "")))
     return out
 
 
