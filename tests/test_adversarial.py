@@ -45,11 +45,17 @@ def _docker_reason() -> str | None:
     return None
 
 
-RUNTIMES = [
-    pytest.param("local", marks=pytest.mark.skipif(not bwrap_available(), reason="no bwrap")),
-    pytest.param("docker", marks=[pytest.mark.docker, pytest.mark.skipif(
-        (r := _docker_reason()) is not None, reason=r or "")]),
-]
+RUNTIMES = ["local", pytest.param("docker", marks=pytest.mark.docker)]
+
+
+@pytest.fixture(autouse=True)
+def _runtime_ready(request: pytest.FixtureRequest) -> None:
+    """A runtime a test is parametrised on must be usable: a missing one fails, never skips."""
+    runtime = getattr(request.node, "callspec", None) and request.node.callspec.params.get("runtime")
+    if runtime == "local":
+        assert bwrap_available(), "bubblewrap missing: make setup / .ci/run install it"
+    elif runtime == "docker":
+        assert (reason := _docker_reason()) is None, reason
 
 
 def scenario(checks: list[dict[str, Any]] | None = None, **sandbox: Any) -> Scenario:
@@ -113,8 +119,7 @@ async def test_a_forged_reply_is_an_integrity_violation() -> None:
     """A reply the server did not sign (written into the harness's pipe from outside the
     protocol) fails the call with IntegrityError, and the episode is scored with a critical
     harness_integrity violation instead of being discarded as an infra error."""
-    if not bwrap_available():
-        pytest.skip("no bwrap")
+    assert bwrap_available(), "bubblewrap missing: make setup / .ci/run install it"
     sb = OSSandbox("local")
 
     class Forger:
@@ -381,8 +386,7 @@ def test_no_sandbox_cgroup_is_left_behind() -> None:
     """Closed sandboxes removed their cgroups (as root on the local runtime)."""
     from agentsafe.runtime import cgroups
 
-    if cgroups.layout() is None:
-        pytest.skip("no usable cgroup controllers (not root)")
+    assert cgroups.layout() is not None, "no usable cgroup controllers: these tests run as root"
     mine = [d for d in (cgroups.ROOT / "pids" / cgroups.PARENT,
                         cgroups.ROOT / cgroups.PARENT) if d.is_dir()]
     left = [p for d in mine for p in d.iterdir()
