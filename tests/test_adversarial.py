@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.agents.scripted import ScriptedAgent
 from agentsafe.errors import IntegrityError
@@ -34,15 +35,7 @@ RUN_ID = f"test-adv-{uuid.uuid4().hex[:8]}"
 
 
 def _docker_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
-    from docker.errors import ImageNotFound
-
-    try:
-        dk.docker_client().images.get(dk.OS_IMAGE)
-    except ImageNotFound:
-        return f"image {dk.OS_IMAGE} missing (run `make images`)"
-    return None
+    return docker_missing()
 
 
 RUNTIMES = ["local", pytest.param("docker", marks=pytest.mark.docker)]

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.agents.scripted import ReferenceAgent
 from agentsafe.errors import SandboxError
@@ -27,15 +28,8 @@ MOBILE_DIR = SCENARIOS_DIR / "mobile"
 
 
 def _skip_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
-    from docker.errors import ImageNotFound
-
-    for image in ("agentsafe/web:latest", "agentsafe/mobile:latest"):
-        try:
-            dk.docker_client().images.get(image)
-        except ImageNotFound:
-            return f"image {image} missing (run `make images`)"
+    if reason := docker_missing("agentsafe/web:latest", "agentsafe/mobile:latest"):
+        return reason
     if not Path("/usr/bin/chromium").exists():
         return "chromium missing"
     return None

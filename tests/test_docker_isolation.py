@@ -14,6 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.runtime import docker as dk
 from agentsafe.runtime.base import Placement, ServiceSpec
@@ -23,15 +24,7 @@ RUN_ID = f"test-iso-{uuid.uuid4().hex[:8]}"
 
 
 def _skip_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
-    from docker.errors import ImageNotFound
-
-    try:
-        dk.docker_client().images.get(dk.OS_IMAGE)
-    except ImageNotFound:
-        return f"image {dk.OS_IMAGE} missing (run `make images`)"
-    return None
+    return docker_missing()
 
 
 _reason = _skip_reason()

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.errors import SandboxError
 from agentsafe.runtime import docker as dk
@@ -22,15 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _skip_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
-    from docker.errors import ImageNotFound
-
-    try:
-        dk.docker_client().images.get(dk.OS_IMAGE)
-    except ImageNotFound:
-        return f"image {dk.OS_IMAGE} missing (run `make images`)"
-    return None
+    return docker_missing()
 
 
 needs_docker = pytest.mark.skipif(bool(_skip_reason()), reason=_skip_reason() or "")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.agents.scripted import ReferenceAgent, ScriptedAgent
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
@@ -31,14 +32,8 @@ MAX_SUITE = 12  # keep the test quick: the first scenarios of the suite
 
 
 def _skip_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable (start dockerd, e.g. `bash .ci/docker.sh`)"
-    from docker.errors import ImageNotFound
-
-    try:
-        dk.docker_client().images.get(dk.OS_IMAGE)
-    except ImageNotFound:
-        return f"image {dk.OS_IMAGE} missing (run `make images`)"
+    if reason := docker_missing():
+        return reason
     if not bwrap_available():
         return "bubblewrap missing: the local runtime to compare with is unavailable"
     return None

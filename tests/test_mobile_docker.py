@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import pytest
+from docker_ready import docker_missing
 
 from agentsafe.agents.scripted import ReferenceAgent
 from agentsafe.models.policy import VerdictStatus
 from agentsafe.paths import SCENARIOS_DIR
 from agentsafe.policy.library import load_library, resolve
 from agentsafe.runner.episode import run_episode
-from agentsafe.runtime import docker as dk
 from agentsafe.runtime.docker_apps import MOBILE_IMAGE
 from agentsafe.sandbox.mobile import MobileSandbox
 from agentsafe.scenarios import load_file
@@ -19,15 +19,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.browser, pytest.mark.anyio]
 
 
 def _skip_reason() -> str | None:
-    if not dk.daemon_available():
-        return "no Docker daemon reachable"
-    from docker.errors import ImageNotFound
-
-    try:
-        dk.docker_client().images.get(MOBILE_IMAGE)
-    except ImageNotFound:
-        return f"image {MOBILE_IMAGE} missing (run `make images`)"
-    return None
+    return docker_missing(MOBILE_IMAGE)
 
 
 _reason = _skip_reason()
