@@ -24,12 +24,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import anyio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from warm_shell import RunningShell
 
 from agentsafe.agents.scripted import ReferenceAgent
 from agentsafe.errors import SandboxError
@@ -80,33 +81,14 @@ async def start_to_first(n: int) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(raw)
 
 
-class WarmShell:
+class WarmShell(RunningShell):
     """A bash already running in the container over one attached `docker exec -i`: the honest
     floor of a command when the container and a session are already up (as the harness's)."""
 
-    def __init__(self, proc: Any) -> None:
-        self.proc, self.buf = proc, b""
-
     @classmethod
     async def open(cls, cid: str) -> WarmShell:
-        return cls(await anyio.open_process(["docker", "exec", "-i", "-u", "1000:1000", "-w",
-                                             "/home/user", cid, "bash", "--norc"],
-                                            stdin=-1, stdout=-1, stderr=-1))
-
-    async def run(self, command: str) -> float:
-        t0 = time.perf_counter()
-        await self.proc.stdin.send(f"( {command} ) >/dev/null 2>&1; echo __done__\n".encode())
-        while b"__done__\n" not in self.buf:
-            self.buf += await self.proc.stdout.receive()
-        self.buf = self.buf.split(b"__done__\n", 1)[1]
-        return time.perf_counter() - t0
-
-    async def close(self) -> None:
-        await self.proc.stdin.aclose()
-        with anyio.move_on_after(3):
-            await self.proc.wait()
-        if self.proc.returncode is None:
-            self.proc.kill()
+        return await cls.spawn(["docker", "exec", "-i", "-u", "1000:1000", "-w", "/home/user",
+                                cid, "bash", "--norc"])
 
 
 WARM: list[float] = []  # honest-floor samples of the last shell_steps run

@@ -22,11 +22,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from warm_shell import RunningShell
 
 from agentsafe.models import Scenario, ToolCall
 from agentsafe.runtime.base import HOME
@@ -55,36 +56,16 @@ def bench_scenario() -> Scenario:
     })
 
 
-class RawSession:
+class RawSession(RunningShell):
     """A bash already running inside a bwrap with the same isolation: the honest floor of one
     command when the sandbox is already up (as the harness's is)."""
-
-    def __init__(self, proc: Any) -> None:
-        self.proc = proc
-        self.buf = b""
 
     @classmethod
     async def open(cls, workdir: Path, seed: Path) -> RawSession:
         from agentsafe.runtime.local import _drop_privileges, base_bwrap_args, sandbox_env
         argv = (_drop_privileges() + base_bwrap_args(workdir, ["--ro-bind", str(seed), HOME])
                 + ["/bin/bash", "--norc", "--noprofile"])
-        proc = await anyio.open_process(argv, stdin=-1, stdout=-1, stderr=-1, env=sandbox_env())
-        return cls(proc)
-
-    async def run(self, command: str) -> float:
-        t0 = time.perf_counter()
-        await self.proc.stdin.send(f"( {command} ) >/dev/null 2>&1; echo __done__\n".encode())
-        while b"__done__\n" not in self.buf:
-            self.buf += await self.proc.stdout.receive()
-        self.buf = self.buf.split(b"__done__\n", 1)[1]
-        return time.perf_counter() - t0
-
-    async def close(self) -> None:
-        await self.proc.stdin.aclose()
-        with anyio.move_on_after(2):
-            await self.proc.wait()
-        if self.proc.returncode is None:
-            self.proc.kill()
+        return await cls.spawn(argv, env=sandbox_env())
 
 
 def ms(xs: list[float]) -> float:
