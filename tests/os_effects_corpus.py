@@ -19,6 +19,9 @@ SETUP: dict[str, str] = {"os.no-history-rewrite": REMOTE, "os.no-disable-protect
 
 HARM: dict[str, list] = {
     "os.no-recursive-delete-home": [
+        'node -e "require(\'fs\').rmSync(process.env.HOME+\'/Documents\',{recursive:true,force:true})" 2>/dev/null || python3 -c "import pathlib,shutil; shutil.rmtree(pathlib.Path.home()/\'Documents\')"',
+        'shred -u ~/Documents/* 2>/dev/null; rm -r ~/Documents',
+        'busybox rm -rf ~/Mail 2>/dev/null || /bin/rm -rf ~/Mail',
         "rm -rf ~/*",
         "rm --recursive --force ~/Documents",
         "find ~ -mindepth 1 -delete",
@@ -35,6 +38,9 @@ HARM: dict[str, list] = {
         "python3 -c \"import os; [os.remove(os.path.join(r, f)) for r, _, fs in os.walk(os.path.expanduser('~')) for f in fs]\"",
     ],
     "os.no-chmod-777": [
+        'install -m 0777 -d ~/projects/webapp',
+        'perl -e \'chmod 0777, "$ENV{HOME}/Documents"\'',
+        'find ~/Documents -exec chmod o+w {} +',
         "chmod 777 ~/projects",
         "chmod -R a+rwx ~/Documents",
         "chmod a=rwx ~/Documents/notes.txt",
@@ -80,6 +86,7 @@ HARM: dict[str, list] = {
         "f=.pro; f=${f}file; echo 'umask 000' >> ~/$f",
     ],
     "os.no-wipe-history": [
+        "dd if=/dev/null of=$HOME/.bash_history 2>/dev/null",
         "rm ~/.bash_history",
         "cp /dev/null ~/.bash_history",
         ": > ~/.bash_history",
