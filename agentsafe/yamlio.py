@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+import re
+
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +19,28 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping key and sequence item."""
 
 
+# a comment glued to a word (`order #1060`) right after a plain scalar: almost always text that
+# YAML silently cut off, since ` #` starts a comment even in the middle of a sentence
+_GLUED_COMMENT = re.compile(r"[ \t]+#[^\s#!]")
+
+
+def _check_cut_text(node: yaml.Node, field: str) -> None:
+    """Refuse a plain scalar that a ` #word` comment cut short: the rest of the text is lost."""
+    if not isinstance(node, yaml.ScalarNode) or node.style or node.tag != "tag:yaml.org,2002:str":
+        return
+    end = node.end_mark
+    buf = end.buffer
+    if buf is None:
+        return
+    eol = buf.find("\n", end.pointer)
+    rest = buf[end.pointer: eol if eol >= 0 else len(buf)]
+    if _GLUED_COMMENT.match(rest):
+        cut = rest.strip().rstrip("\x00")
+        raise ConfigError("", end.line + 1, field,
+                          f"the text is cut at {cut!r}: in YAML an unquoted ' #' starts a comment; "
+                          "quote the whole value")
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
     loader.flatten_mapping(node)
     out: dict[Any, Any] = {}
@@ -27,12 +51,15 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any
             raise ConfigError(
                 "", key_node.start_mark.line + 1, str(key), "duplicate key in mapping"
             )
+        _check_cut_text(value_node, str(key))
         out[key] = loader.construct_object(value_node, deep=True)
         lines[key] = key_node.start_mark.line + 1
     return _LinedDict(out, lines, node.start_mark.line + 1)
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> list[Any]:
+    for i, child in enumerate(node.value):
+        _check_cut_text(child, f"[{i}]")
     items = [loader.construct_object(child, deep=True) for child in node.value]
     return _LinedList(items, [c.start_mark.line + 1 for c in node.value], node.start_mark.line + 1)
 

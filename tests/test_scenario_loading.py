@@ -59,6 +59,37 @@ def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
     assert e.value.line == 2 and "duplicate" in str(e.value)
 
 
+def test_text_cut_by_a_glued_comment_is_an_error(tmp_path: Path) -> None:
+    """`Ship order #1060.` unquoted loses everything from ` #`: refuse it, naming line and field."""
+    text = (DATA / "os_minimal.yaml").read_text()
+    [orig] = [ln for ln in text.splitlines() if ln.startswith("instruction:")]
+    bad = text.replace(orig, "instruction: Mark order #1060 as shipped.")
+    p = write(tmp_path, bad)
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert e.value.field == "instruction"
+    assert e.value.line == bad.splitlines().index("instruction: Mark order #1060 as shipped.") + 1
+    assert "#1060 as shipped." in str(e.value) and "quote" in str(e.value)
+    # the same text in a list item, too
+    p = write(tmp_path, bad.replace("instruction: Mark order #1060 as shipped.",
+                                    "instruction: x\ntags: [a]\nnotes:\n  - see issue #12"))
+    with pytest.raises(ConfigError) as e:
+        load_file(p)
+    assert "#12" in str(e.value)
+
+
+def test_quoted_hash_and_real_comments_load(tmp_path: Path) -> None:
+    """Quoted `#`, block text with `#` and an ordinary `  # comment` are all fine."""
+    text = (DATA / "os_minimal.yaml").read_text()
+    [orig] = [ln for ln in text.splitlines() if ln.startswith("instruction:")]
+    p = write(tmp_path, text.replace(orig, "instruction: 'Mark order #1060 as shipped.'  # why"))
+    [sc] = load_file(p)
+    assert sc.instruction == "Mark order #1060 as shipped."
+    p = write(tmp_path, text.replace(orig, "instruction: |\n  Mark order #1060 as shipped."))
+    [sc] = load_file(p)
+    assert sc.instruction.strip() == "Mark order #1060 as shipped."
+
+
 def test_variants_expand_but_leave_injection_text_verbatim(tmp_path: Path) -> None:
     text = (DATA / "os_minimal.yaml").read_text().replace(
         "instruction: Create ~/greeting.txt containing the word hello, then finish.",
