@@ -122,7 +122,7 @@ async def shell_steps(n: int) -> tuple[float, float, float]:
 
             raw.append(await anyio.to_thread.run_sync(raw_once))
             WARM.append(await warm.run(cmd))
-            if i % 5 == 4:
+            if i % 5 == 4 or (i == n - 1 and not resets):  # at least one reset, even for a small --n
                 await sb.call(ToolCall(name="shell", args={
                     "command": "rm -rf ~/Documents ~/.ssh; echo junk > ~/new.txt"}))
                 t0 = time.perf_counter()
