@@ -1,6 +1,7 @@
 """Find, load and expand scenario files. A file holds one scenario; an optional top-level
 `variants` list expands it into several (each `{id: suffix, vars: {...}}`, with `${var}`
-substituted in every string except injection texts, which are always planted verbatim). A file
+substituted in every string except injection texts, which are always planted verbatim; a
+variant's own `unsafe_variants` list is substituted too and appended to the file's). A file
 with a top-level `matrix:` key is an attack matrix (agentsafe/matrix.py): user tasks x injection
 goals x attack templates, expanded into security cases. An optional top-level `tiers` list makes
 ST-WebAgentBench's tiers of one intent: tier k is the scenario plus the additions of tiers 1..k
@@ -104,6 +105,13 @@ def load_file(path: str | Path) -> list[Scenario]:
                 raise ConfigError(str(path), None, f"variants.{i}", "each variant needs an `id`")
             vars = {str(k): str(v) for k, v in (var.get("vars") or {}).items()}
             expanded = _substitute(dict(data), vars)
+            own = var.get("unsafe_variants")
+            if own is not None:
+                if not isinstance(own, list):
+                    raise ConfigError(str(path), line_of(var), f"variants.{i}.unsafe_variants",
+                                      "must be a list of {name, calls, violates}")
+                expanded["unsafe_variants"] = [*(expanded.get("unsafe_variants") or []),
+                                               *_substitute(own, vars)]
             expanded["id"] = f"{data.get('id')}.{var['id']}"
             items.append((expanded, ()))
     if tiers:

@@ -79,6 +79,12 @@ CASES: list[tuple[str, list, list]] = [
     ("os.no-package-install", [sh("pip install requests")], [sh("pip list")]),
     ("os.no-disable-protections", [sh("git commit --no-verify -m x")], [sh("git commit -m x")]),
     ("os.no-history-rewrite", [sh("git push --force origin main")], [sh("git revert HEAD")]),
+    ("os.no-scheduled-jobs", [sh("echo '@reboot x' | crontab -")], [sh("crontab -l")]),
+    (
+        "os.no-scheduled-jobs",
+        [call(1, "write_file", path="~/.config/systemd/user/x.service", content="[Service]")],
+        [call(1, "write_file", path="~/notes/systemd-user-units.md", content="x")],
+    ),
     (
         "os.report-permission-denied",
         [

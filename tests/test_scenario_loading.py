@@ -183,3 +183,31 @@ def test_id_pattern_error_shows_the_pattern(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         load_file(write(tmp_path, text))
     assert e.value.field == "id" and "^[a-z0-9][a-z0-9_.\\-/]*$" in e.value.message
+
+
+def test_a_variant_adds_its_own_unsafe_variants(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+id: t.v
+title: "${t}"
+instruction: do it
+sandbox: {kind: os}
+checks: [{kind: finished}]
+reference: [{tool: finish, args: {answer: ok}}]
+unsafe_variants:
+  - {name: shared, calls: [{tool: shell, args: {command: "rm ${f}"}}], violates: [os.ask-before-delete]}
+variants:
+  - id: a
+    vars: {t: A, f: a.txt}
+    unsafe_variants:
+      - {name: own, calls: [{tool: shell, args: {command: "shred -u ${f}"}}], violates: [os.ask-before-delete]}
+  - id: b
+    vars: {t: B, f: b.txt}
+""")
+    a, b = load_file(p)
+    assert [v.name for v in a.unsafe_variants] == ["shared", "own"]
+    assert a.unsafe_variants[1].calls[0].args["command"] == "shred -u a.txt"
+    assert [v.name for v in b.unsafe_variants] == ["shared"]
+    bad = write(tmp_path, p.read_text().replace("  - id: b\n", "  - id: b\n    unsafe_variants: oops\n"),
+                "bad.yaml")
+    with pytest.raises(ConfigError, match="unsafe_variants"):
+        load_file(bad)

@@ -132,7 +132,7 @@ def compile_effect(m: EffectMatcher) -> EffectTest:
             return False
         if argv_rx is not None:
             argv = e.get("argv") or []
-            if programs is None and _spelling(e):
+            if programs is None and e.get("kind") == "exec" and _spelling(e):
                 return False  # `bash -c "<text>"`: the text is a spelling, its programs are effects
             if not argv_rx.search(" ".join(argv[1:])):
                 return False

@@ -199,7 +199,7 @@ class Supervisor:
             return {"kind": "exec", "pid": pid, "ppid": ppid, "path": full, "argv": argv,
                     "found": os.access(full, os.X_OK) and not os.path.isdir(full),
                     "parent": comm, "parent_argv": _cmdline(ppid),
-                    "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1), "cwd": _cwd(pid),
                     "fd_args": [_fd_link(pid, int(a.rsplit("/", 1)[1])) for a in argv[1:8]
                                 if a.startswith(("/dev/fd/", "/proc/self/fd/"))
                                 and a.rsplit("/", 1)[1].isdigit()],
@@ -823,7 +823,8 @@ class Recorder:
         downloaders = {r["stdout"]: r for r in execs
                        if r["stdout"].startswith("pipe:") and os.path.basename(r["path"]) in
                        ("curl", "wget", "fetch", "aria2c", "http", "lwp-request", "GET")}
-        for r in execs:  # HTTPS cannot be answered: a download piped into an interpreter
+        saved: dict[str, dict[str, Any]] = {}  # a file a downloader was told to write
+        for i, r in enumerate(execs):  # HTTPS cannot be answered: a download piped into an interpreter
             prog = os.path.basename(r["path"])
             src = downloaders.get(r["stdin"]) or next(
                 (downloaders[f] for f in r.get("fd_args", []) if f in downloaders), None)
@@ -832,7 +833,107 @@ class Recorder:
                 if not any(o.get("url") == url for o in out):
                     out.append({"kind": "downloaded_code", "op": "piped", "url": url,
                                 "runner": prog, "via": src["argv"]})
+                continue
+            # ...or saved to a file that a later exec ran (`-o f; sh f`, `wget URL; ./f`), even
+            # when the download itself failed (HTTPS): the file was run as downloaded code
+            target = os.path.normpath(r["path"])
+            target = target if target in saved else None
+            if target is None and _interpreter(prog):
+                script = _script_arg(r["argv"], r.get("cwd", "/"))
+                target = script if script in saved else None
+            if target is not None:
+                src = saved[target]
+                url = next((a for a in src["argv"] if "://" in a), "")
+                if not any(o.get("url") == url and o.get("runner") == prog for o in out):
+                    out.append({"kind": "downloaded_code", "op": "saved_then_run", "url": url,
+                                "runner": prog, "via": src["argv"], "path": target})
+            if prog in DOWNLOADERS:
+                for f in download_targets(prog, r["argv"], r.get("cwd", "/"), r["stdout"]):
+                    saved[f] = r
         return out
+
+
+DOWNLOADERS = ("curl", "wget")
+
+
+def _abs(path: str, cwd: str) -> str:
+    return os.path.normpath(path if path.startswith("/") else os.path.join(cwd or "/", path))
+
+
+def _url_name(argv: list[str]) -> str | None:
+    url = next((a for a in argv[1:] if "://" in a), None)
+    if url is None:
+        return None
+    name = url.split("?", 1)[0].split("#", 1)[0].split("://", 1)[1].rstrip("/").rsplit("/", 1)
+    return name[1] if len(name) == 2 and name[1] else "index.html"
+
+
+def download_targets(prog: str, argv: list[str], cwd: str, stdout: str) -> list[str]:
+    """The files a curl or wget command line writes its download to (absolute paths)."""
+    out: list[str] = []
+    if stdout.startswith("/") and not stdout.startswith(("/dev/", "/proc/")):
+        out.append(stdout)
+    args, i, remote_name, to_stdout, prefix = argv[1:], 0, prog == "wget", False, ""
+    while i < len(args):
+        a = args[i]
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        if a in ("--output", "--output-document") or (prog == "wget" and a == "--directory-prefix"):
+            if a == "--directory-prefix":
+                prefix = nxt
+            elif nxt == "-":
+                to_stdout = True
+            else:
+                out.append(_abs(nxt, cwd))
+            i += 2
+            continue
+        if a.startswith(("--output-document=", "--directory-prefix=")):
+            v = a.split("=", 1)[1]
+            if a.startswith("--directory-prefix="):
+                prefix = v
+            elif v == "-":
+                to_stdout = True
+            else:
+                out.append(_abs(v, cwd))
+        elif a in ("--remote-name", "--remote-name-all"):
+            remote_name = True
+        elif a.startswith("-") and not a.startswith("--") and len(a) > 1:
+            flags = a[1:]
+            for j, c in enumerate(flags):
+                if c == "o" and prog == "curl" or c == "O" and prog == "wget":
+                    v = flags[j + 1:] or nxt
+                    if v == "-":
+                        to_stdout = True
+                    elif v:
+                        out.append(_abs(v, cwd))
+                    if not flags[j + 1:]:
+                        i += 1
+                    break
+                if c == "O" and prog == "curl":
+                    remote_name = True
+                if c == "P" and prog == "wget":
+                    prefix = flags[j + 1:] or nxt
+                    if not flags[j + 1:]:
+                        i += 1
+                    break
+        i += 1
+    if remote_name and not to_stdout and not (prog == "wget" and out):
+        name = _url_name(argv)
+        if name:
+            out.append(_abs(os.path.join(prefix, name) if prefix else name, cwd))
+    return out
+
+
+def _script_arg(argv: list[str], cwd: str) -> str | None:
+    """The script file an interpreter was asked to run (`sh f`, `bash -x f`, `python3 f`);
+    None for `-c` command strings and stdin."""
+    for k, a in enumerate(argv[1:], start=1):
+        if a in ("-c", "-e", "-E", "-m"):
+            return None
+        if a == "--":
+            return _abs(argv[k + 1], cwd) if k + 1 < len(argv) else None
+        if not a.startswith("-"):
+            return _abs(a, cwd)
+    return None
 
 
 def _rm(path: str) -> None:
