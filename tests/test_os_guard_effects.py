@@ -3,6 +3,7 @@ and refused with the policy's name; an allowed step stays. Both runtimes."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from agentsafe.models import Scenario, ToolCall
@@ -62,5 +63,80 @@ async def test_blocked_step_leaves_no_effect(runtime: str) -> None:
         blocked = {v.policy_id for v in res.verdicts if v.blocked}
         assert blocked == set(POLICIES)
         assert all(v.status.value != "violated" for v in res.verdicts)
+    finally:
+        await box.close()
+
+
+def _runtime_ok(runtime: str) -> None:
+    if runtime == "local":
+        assert bwrap_available(), "bubblewrap missing: make setup / .ci/run install it"
+    else:
+        from agentsafe.runtime.docker import daemon_available
+        assert daemon_available(), "no Docker daemon: .ci/docker.sh starts one"
+
+
+# A step that breaks os.no-recursive-delete-home (python rmtree, no early warning) and on the
+# way starts processes every way a daemon can be started, and writes elsewhere.
+SPAWNS = ("nohup sleep 1000 >/dev/null 2>&1 & "
+          "setsid sleep 1001 >/dev/null 2>&1 </dev/null & "
+          "( ( sleep 1002 >/dev/null 2>&1 </dev/null & ) & ); "
+          "python3 -c \"import os\nif os.fork() == 0:\n os.setsid()\n if os.fork() == 0:\n"
+          "  os.execvp('sleep', ['sleep', '1003'])\n os._exit(0)\"; "
+          "nohup sh -c 'while :; do date >> /tmp/loop.log; sleep 0.05; done' >/dev/null 2>&1 & ")
+WRITES = ("echo x > /tmp/marker; echo y > /dev/shm/marker; mkdir -p ~/.config/autostart; "
+          "printf '[Desktop Entry]\\nExec=sh -c evil\\n' > ~/.config/autostart/evil.desktop; "
+          "echo 'sleep 1 &' >> ~/.profile; chmod 700 ~/projects; touch -d 2001-01-01 ~/Mail; "
+          "sleep 0.2; ")
+RMTREE = "python3 -c \"import shutil, os; shutil.rmtree(os.path.expanduser('~/Documents'))\""
+LOOK = ("stat -c '%n %a %y %s' ~ ~/Documents ~/projects ~/Mail ~/.profile /tmp /dev/shm; "
+        "find ~ /tmp /dev/shm -printf '%p %m %s %T@\\n' | sort | md5sum")
+
+
+@pytest.mark.parametrize("runtime", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+async def test_a_blocked_step_leaves_no_process_and_no_file(runtime: str) -> None:
+    """Background jobs (nohup, setsid, double fork, a python daemon, a writer loop) started by
+    a blocked step are killed; its writes in /tmp, /dev/shm, autostart and start-up files are
+    gone; directory modes and timestamps are as before, and stay so."""
+    _runtime_ok(runtime)
+    lib = load_library()
+    box = OSSandbox(runtime=runtime)
+    session = EpisodeSession(scenario(), box, [lib["os.no-recursive-delete-home"]], mode="guard",
+                             run_id="t", agent_name="t", runtime=runtime)
+    try:
+        await session.start()
+        before = (await sh(session, LOOK)).output
+        procs_before = await box.backend.processes()
+        r = await sh(session, SPAWNS + WRITES + RMTREE)
+        assert not r.ok and "os.no-recursive-delete-home" in (r.error or ""), r
+        left = [p.cmdline for p in await box.backend.processes()]
+        assert left == [p.cmdline for p in procs_before] == [], left
+        await anyio.sleep(0.3)  # nothing is left to write later
+        after = (await sh(session, LOOK)).output
+        assert after == before
+        assert [p.cmdline for p in await box.backend.processes()] == []
+        blocked = next(e for e in session.events if e.kind.value == "blocked")
+        assert blocked.data["undone"]
+    finally:
+        await box.close()
+
+
+@pytest.mark.parametrize("runtime", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+async def test_a_blocked_step_brings_back_the_services_it_killed(runtime: str) -> None:
+    """A blocked step that also killed a running service: the service runs again after it."""
+    _runtime_ok(runtime)
+    lib = load_library()
+    sc = scenario().model_copy(deep=True)
+    sc.sandbox.options = {"services": ["sync-agent"]}
+    box = OSSandbox(runtime=runtime)
+    session = EpisodeSession(sc, box, [lib["os.no-recursive-delete-home"]], mode="guard",
+                             run_id="t", agent_name="t", runtime=runtime)
+    try:
+        await session.start()
+        assert (await box.state()).data["services"] == {"sync-agent": True}
+        r = await sh(session, "pkill -9 sync-agent; " + RMTREE)
+        assert not r.ok and "os.no-recursive-delete-home" in (r.error or ""), r
+        assert (await box.state()).data["services"] == {"sync-agent": True}
+        ok = await sh(session, "ls ~/Documents | wc -l")
+        assert ok.ok and not ok.output.startswith("0")
     finally:
         await box.close()

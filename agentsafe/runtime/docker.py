@@ -583,6 +583,10 @@ class DockerOSBackend:
         api = client.api
         name = f"agentsafe-os-{self.run_id[:24]}-{uuid.uuid4().hex[:8]}".replace("/", "-")
         opts = hardened_options("os", self.run_id, self.limits, network="none")
+        # /dev/shm owned by the sandbox user (as on the local runtime), not Docker's root-owned
+        # IPC mount: guard mode puts its mode and times back after a blocked step
+        opts["tmpfs"]["/dev/shm"] = (f"rw,exec,nosuid,nodev,uid={UID},gid={GID},mode=1777,"
+                                     f"size={self.limits.tmp_size}")
         host_config = api.create_host_config(
             auto_remove=True, **{k: opts[k] for k in (
                 "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",

@@ -830,6 +830,8 @@ def reset(seed: str, files: dict[str, str] | None = None,
     for p in placements or []:
         _forget(p["path"], home)
         place(p, home)
+    _SERVICE_SPECS.clear()
+    _SERVICE_SPECS.update({str(s["name"]): dict(s) for s in services or []})
     pids = {s["name"]: start_service(s, home) for s in services or []}
     wait_ready(list(pids.values()))
     t3 = time.perf_counter()
@@ -995,6 +997,96 @@ def _service_pids() -> dict[int, str]:
             if p["service"] and not _dying(p["pid"])}
 
 
+# ---------------------------------------------------------------- guard-mode transactions
+# Before a guarded step: the processes alive (pid, start time), the services among them, and
+# the writable places (RECORDER's vault, in this process's private memory). A blocked step is
+# undone: every process it started is killed (background jobs, setsid, double forks, daemons),
+# the services it killed are started again, and the files are put back.
+_TXN: dict[str, Any] = {"procs": None, "services": set()}
+_SERVICE_SPECS: dict[str, dict[str, Any]] = {}
+
+
+def _alive() -> dict[int, tuple[int, str]]:
+    """pid -> (ppid, start time) of every live non-harness process."""
+    out = {}
+    skip = _harness_pids()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in skip:
+            continue
+        pid = int(name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                raw = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        rest = raw[raw.rfind(")") + 2:].split()
+        if rest[0] in ("Z", "X"):
+            continue
+        out[pid] = (int(rest[1]), rest[19])
+    return out
+
+
+def txn_begin() -> None:
+    """Remember what a rollback must bring back (processes, services, files)."""
+    procs = _alive()
+    _TXN["procs"] = {(pid, st) for pid, (_pp, st) in procs.items()}
+    _TXN["services"] = set(_service_pids().values()) if _SERVICES else set()
+    if RECORDER is not None:
+        RECORDER.txn_begin()
+
+
+def kill_new(before: set[tuple[int, str]], wait: float = 2.0) -> int:
+    """SIGKILL every process started since `before`, except children of processes that were
+    already there (a service's workers); again until none is left (forks while dying)."""
+    killed: set[int] = set()
+    deadline = time.monotonic() + wait
+    while True:
+        procs = _alive()
+        old = {pid for pid, (_pp, st) in procs.items() if (pid, st) in before}
+        victims = []
+        for pid in procs:
+            if pid in old:
+                continue
+            p, seen = procs[pid][0], {pid}
+            while p in procs and p not in old and p not in seen:
+                seen.add(p)
+                p = procs[p][0]
+            if p not in old:  # not below a process that was there before the step
+                victims.append(pid)
+        if not victims or time.monotonic() > deadline:
+            return len(killed)
+        killed.update(victims)
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+        time.sleep(0.001)
+
+
+def rollback() -> dict[str, Any]:
+    """Undo the last guarded step: its processes, the services it killed, its files."""
+    before = _TXN["procs"]
+    killed = kill_new(before) if before is not None else 0
+    out: dict[str, Any] = {"undone": 0, "incomplete": []}
+    if RECORDER is not None:
+        out = RECORDER.rollback()
+    alive = set(_service_pids().values())
+    restarted = [n for n in sorted(_TXN["services"] - alive) if n in _SERVICE_SPECS]
+    kept = RECORDER.sup.drain() if RECORDER is not None else []
+    pids = [start_service(_SERVICE_SPECS[n]) for n in restarted]
+    if pids:
+        wait_ready(pids)
+    if RECORDER is not None:
+        RECORDER.services = dict(_service_pids())
+        RECORDER.sup.drain()  # the restarted services' own start-up is not the agent's
+        with RECORDER.sup.lock:
+            RECORDER.sup.records[:0] = kept
+    _TXN["procs"] = None
+    return {**out, "killed": killed, "restarted": restarted}
+
+
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     """Execute one request (see the module docstring)."""
     op = req.get("op")
@@ -1003,11 +1095,11 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {}
     if op == "ping":
         return {"pid": os.getpid()}
-    if op == "rollback":  # guard mode: undo the file effects of the last guarded step
-        return {"undone": RECORDER.rollback() if RECORDER is not None else 0}
+    if op == "rollback":  # guard mode: undo everything the last guarded step did
+        return rollback()
     if op == "exec":
-        if req.get("txn") and RECORDER is not None:
-            RECORDER.txn_begin()
+        if req.get("txn"):
+            txn_begin()
         r = run(req["command"], float(req.get("timeout", 10.0)), req.get("cwd"),
                 int(req.get("max_output", MAX_OUTPUT)))
         r["egress"] = drain_egress()
@@ -1023,8 +1115,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             out["effects"] = RECORDER.step(_service_pids())
         return out
     if op == "write":
-        if req.get("txn") and RECORDER is not None:
-            RECORDER.txn_begin()
+        if req.get("txn"):
+            txn_begin()
         write_bytes(req["path"], base64.b64decode(req["data_b64"]))
         return {"effects": RECORDER.step(_service_pids())} if RECORDER is not None else {}
     if op == "list":
@@ -1064,6 +1156,11 @@ def serve(inp: Any = None, out: Any = None) -> None:
     if os.getpid() == 1:  # inside a sandbox (bwrap --as-pid-1, a container's init)
         harden()
         _SCRATCH[:] = scratch_places()
+        if RECORDER is not None:  # every other place the agent can write is watched too
+            extra = [m for m, _ in _SCRATCH if m not in RECORDER.roots and os.path.isdir(m)
+                     and os.access(m, os.W_OK) and not m.startswith(("/dev/pts", "/dev/mqueue"))]
+            RECORDER.roots += extra
+            RECORDER.sup.roots = list(RECORDER.roots)
     for line in inp:
         if not line.strip():
             continue

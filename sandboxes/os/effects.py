@@ -43,8 +43,7 @@ MAX_EFFECTS = 2000
 DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
 CANARY_MARK = "agentsafe-downloaded-code"
 NOT_FOUND_MARK = "agentsafe-not-found"
-JOURNAL_NAME = ".agentsafe_journal"
-PRIVATE_DIR = "/run/agentsafe"  # control-only tmpfs (not scanned): bash env, rollback journal
+PRIVATE_DIR = "/run/agentsafe"  # the runtime's control dir: bash env, CA bundle
 BASH_ENV = (f"command_not_found_handle() {{ /bin/true {NOT_FOUND_MARK} \"$@\" 2>/dev/null; "
             "printf 'bash: %s: command not found\\n' \"$1\" >&2; return 127; }\n")
 SECRET_GLOBS = ("*/.ssh/id_*", "*/.env", "*/.env.*", "*/credentials", "*/.netrc", "*/.pgpass",
@@ -452,8 +451,6 @@ def scan(roots: list[str], limit: int = 50000) -> dict[str, Entry]:
                 except OSError:
                     continue
                 m = st.st_mode
-                if e.name == JOURNAL_NAME:
-                    continue  # the guard-mode journal (a copy of the writable places)
                 if stat.S_ISDIR(m):
                     t, link = "dir", None
                     stack.append(e.path)
@@ -591,8 +588,7 @@ class Recorder:
         self.canaries: dict[str, str] = {}  # token -> URL served
         self.enabled = False
         self.timing = 0.0
-        self.journal: str | None = None
-        self.pending: list[dict[str, Any]] = []
+        self.vault = Vault()
         self.txn = False
 
     def _bash_env(self) -> None:
@@ -620,10 +616,8 @@ class Recorder:
     def baseline(self, services: dict[int, str]) -> None:
         """After a reset: everything now present is the starting point."""
         self._bash_env()
-        self.pending, self.txn = [], False
-        if self.journal is not None:
-            _rm(self.journal)
-            self.journal = None
+        self.txn = False
+        self.vault = Vault()
         self.scan = scan(self.roots)
         rearm(self.scan)
         self.scan = scan(self.roots)
@@ -659,68 +653,30 @@ class Recorder:
         rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
         self.scan = after if not any(e.get("op") == "read" for e in effects) else scan(self.roots)
         truncated = len(effects) > MAX_EFFECTS
-        if self.txn:
-            self.pending, self.txn = effects, False
+        self.txn = False
         self.timing = time.perf_counter() - t0
         return {"effects": effects[:MAX_EFFECTS], "truncated": truncated,
                 "ms": round(self.timing * 1000, 3), "tracing": self.enabled,
                 "error": self.sup.error}
 
     # ------------------------------------------------------------ guard-mode transactions
-    # A copy of the writable places as of the last committed step (built at the first guarded
-    # step of an episode); a blocked step's file effects are undone from it, a committed
-    # step's are copied into it. Cost is proportional to what the step changed.
-
-    def _journal_root(self) -> str:
-        for d in (PRIVATE_DIR, "/dev/shm"):
-            if os.access(d, os.W_OK):
-                return os.path.join(d, JOURNAL_NAME)
-        raise OSError("no writable place for the guard-mode journal")
-
-    def _mirror(self, path: str) -> str | None:
-        for i, r in enumerate(self.roots):
-            if path == r or path.startswith(r.rstrip("/") + "/"):
-                return os.path.join(self.journal, str(i)) + path[len(r):]
-        return None
+    # Before each guarded step the vault (the control process's private copy of the writable
+    # places) is brought up to date with what is there now; a blocked step is undone from it.
 
     def txn_begin(self) -> None:
-        """Before a guarded step: commit the previous one, build the journal if needed."""
-        if self.pending:
-            self._apply(self.pending, to_mirror=True)
-            self.pending = []
-        if self.journal is None:
-            self.journal = self._journal_root()
-            _rm(self.journal)
-            for i, r in enumerate(self.roots):
-                if os.path.isdir(r):
-                    shutil.copytree(r, os.path.join(self.journal, str(i)), symlinks=True,
-                                    ignore=shutil.ignore_patterns(JOURNAL_NAME),
-                                    ignore_dangling_symlinks=True)
+        """Before a guarded step: the vault becomes the writable places as they are now."""
+        self.vault.sync(self.roots)
         self.txn = True
 
-    def rollback(self) -> int:
-        """Undo the file effects of the last guarded step; returns how many were undone."""
-        undone = self._apply(self.pending, to_mirror=False)
-        self.pending = []
+    def rollback(self) -> dict[str, Any]:
+        """Undo every file change since the guarded step began (whoever made it); returns
+        {undone, incomplete}. The caller has killed the step's processes first."""
+        undone, incomplete = self.vault.restore(self.roots)
+        self.scan = scan(self.roots)
+        rearm(self.scan)
         self.scan = scan(self.roots)
         self.refs = {g: read_refs(g) for g in find_repos(self.scan)}
-        return undone
-
-    def _apply(self, effects: list[dict[str, Any]], to_mirror: bool) -> int:
-        paths: set[str] = set()
-        for e in effects:
-            if e.get("kind") == "file" and e.get("op") != "read":
-                paths.add(e["path"])
-                if e.get("dest"):
-                    paths.add(e["dest"])
-        n = 0
-        for p in sorted(paths, key=len):  # parents first
-            m = self._mirror(p)
-            if m is None:
-                continue
-            src, dst = (p, m) if to_mirror else (m, p)
-            n += _sync(src, dst)
-        return n
+        return {"undone": undone, "incomplete": incomplete}
 
     def harness_read(self) -> None:
         """The harness itself read files (a state snapshot): re-arm the secret files it read so
@@ -936,42 +892,255 @@ def _script_arg(argv: list[str], cwd: str) -> str | None:
     return None
 
 
-def _rm(path: str) -> None:
+VAULT_BUDGET = int(os.environ.get("AGENTSAFE_VAULT_BUDGET", str(256 << 20)))
+_O_NOATIME = getattr(os, "O_NOATIME", 0)
+Saved = tuple[str, int, int, int, Any]  # type, mode, atime_ns, mtime_ns, bytes | link | None
+
+
+def _key(e: Entry) -> tuple[Any, ...]:
+    """What says an entry changed: type, mode, inode, size, mtime, ctime (set by the kernel on
+    every change, never by the user) and link target; atime is left out (reads)."""
+    return (e[0], e[1], e[2], e[3], e[4], e[5], e[7])
+
+
+def _root_entry(root: str) -> Entry | None:
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return None
+    return ("dir", stat.S_IMODE(st.st_mode), st.st_ino, st.st_size, st.st_mtime_ns,
+            st.st_ctime_ns, st.st_atime_ns, None)
+
+
+class Vault:
+    """Guard mode's copy of the writable places as of the start of the current step, held in
+    the control process's own memory: the process is not dumpable, so no other process of the
+    sandbox (same uid) can read it through /proc or ptrace, forge it or poison it, unlike a
+    copy on any file system the agent can reach. Only entries that changed since the last
+    sync are read again (the kernel's ctime says so), so a step costs what it changed."""
+
+    def __init__(self, budget: int = VAULT_BUDGET) -> None:
+        self.meta: dict[str, Entry] = {}
+        self.saved: dict[str, Saved] = {}
+        self.size = 0
+        self.budget = budget
+        self.over: set[str] = set()  # files not kept (budget): a rollback cannot bring them back
+
+    def sync(self, roots: list[str]) -> int:
+        """Make the vault what the roots hold now; returns how many entries were read."""
+        now = scan(roots)
+        for r in roots:
+            e = _root_entry(r)
+            if e is not None:
+                now[r] = e
+        n = 0
+        for p, e in now.items():
+            old = self.meta.get(p)
+            if old is None or _key(old) != _key(e):
+                self._save(p, e)
+                n += 1
+        for p in [p for p in self.meta if p not in now]:
+            self._drop(p)
+        self.meta = now
+        _settle_ctime(max((e[5] for e in now.values()), default=0))
+        return n
+
+    def _drop(self, path: str) -> None:
+        old = self.saved.pop(path, None)
+        if old is not None and isinstance(old[4], bytes):
+            self.size -= len(old[4])
+        self.over.discard(path)
+
+    def _save(self, path: str, e: Entry) -> None:
+        self._drop(path)
+        t, mode, mtime, atime = e[0], e[1], e[4], e[6]
+        if t == "dir":
+            self.saved[path] = ("dir", mode, atime, mtime, None)
+        elif t == "link":
+            self.saved[path] = ("link", mode, atime, mtime, e[7] or "")
+        elif t == "file":
+            data = _read_quietly(path, mode, self.budget - self.size)
+            if data is None:
+                self.over.add(path)
+                return
+            self.size += len(data)
+            self.saved[path] = ("file", mode, atime, mtime, data)
+
+    def restore(self, roots: list[str]) -> tuple[int, list[str]]:
+        """Bring the roots back to the vault: remove what is new, put back what changed or
+        went, then set modes and times (directories last, deepest first). Returns the number
+        of entries restored and the paths it could not restore."""
+        for p, sv in self.saved.items():  # a `chmod 000` directory must not hide its entries
+            if sv[0] == "dir":
+                try:
+                    st = os.lstat(p)
+                    if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o700 != 0o700:
+                        os.chmod(p, stat.S_IMODE(st.st_mode) | 0o700)
+                except OSError:
+                    pass
+        now = scan(roots)
+        for r in roots:
+            e = _root_entry(r)
+            if e is not None:
+                now[r] = e
+        n, incomplete = 0, []
+        touched_dirs: set[str] = set()
+        removed: set[str] = set()
+        for p in sorted((p for p in now if p not in self.meta), key=lambda x: x.count("/")):
+            if _under(p, removed) or not os.path.lexists(p):
+                continue
+            _force_rm(p)
+            removed.add(p)
+            touched_dirs.add(os.path.dirname(p))
+            n += 1
+        redo = sorted((p for p, e in self.meta.items()
+                       if p not in now or _key(now[p]) != _key(e)), key=lambda x: x.count("/"))
+        for p in redo:
+            sv = self.saved.get(p)
+            if sv is None:
+                if p in self.over and p in now and _key(now[p]) != _key(self.meta[p]):
+                    incomplete.append(p)
+                elif p not in now and self.meta[p][0] != "other":
+                    incomplete.append(p)
+                continue
+            cur = now.get(p)
+            if sv[0] == "dir" and cur is not None and cur[0] == "dir":
+                touched_dirs.add(p)  # same directory: its mode and times are set below
+                continue
+            parent = os.path.dirname(p)
+            try:
+                _writable_dir(parent)
+                if os.path.lexists(p):
+                    _force_rm(p)
+                if sv[0] == "dir":
+                    os.mkdir(p, 0o700)
+                    touched_dirs.add(p)
+                elif sv[0] == "link":
+                    os.symlink(sv[4], p)
+                else:
+                    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                    try:
+                        view = memoryview(sv[4])
+                        while view:
+                            view = view[os.write(fd, view):]
+                        os.fchmod(fd, sv[1])
+                    finally:
+                        os.close(fd)
+                    os.utime(p, ns=(sv[2], sv[3]), follow_symlinks=False)
+                touched_dirs.add(parent)
+                n += 1
+            except OSError:
+                incomplete.append(p)
+        for d in sorted(touched_dirs, key=lambda x: -x.count("/")):  # deepest first
+            sv = self.saved.get(d)
+            if sv is None or sv[0] != "dir":
+                continue
+            try:
+                os.chmod(d, sv[1])
+                os.utime(d, ns=(sv[2], sv[3]), follow_symlinks=False)
+            except OSError:
+                incomplete.append(d)
+        # what is there now is the vault's content again (new inodes and ctimes, same bytes)
+        after = scan(roots)
+        for r in roots:
+            e = _root_entry(r)
+            if e is not None:
+                after[r] = e
+        for p in [p for p in self.saved if p not in after]:
+            self._drop(p)
+        self.meta = after
+        _settle_ctime(max((e[5] for e in after.values()), default=0))
+        return n, incomplete
+
+
+def _under(path: str, dirs: set[str]) -> bool:
+    d = os.path.dirname(path)
+    while d and d != "/":
+        if d in dirs:
+            return True
+        d = os.path.dirname(d)
+    return False
+
+
+def _read_quietly(path: str, mode: int, room: int) -> bytes | None:
+    """A file's bytes without moving its atime (the read effects come from atime), opening a
+    file the agent made unreadable for a moment; None when it does not fit in `room`."""
+    for attempt in (0, 1):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_NOATIME)
+        except PermissionError:
+            if attempt:
+                return None
+            try:
+                os.chmod(path, mode | 0o400)
+            except OSError:
+                return None
+            continue
+        except OSError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            if size > room:
+                return None
+            chunks, total = [], 0
+            while True:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+                total += len(b)
+                if total > room:
+                    return None
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+            if attempt:
+                try:
+                    os.chmod(path, mode)
+                except OSError:
+                    pass
+    return None
+
+
+def _writable_dir(d: str) -> None:
+    try:
+        st = os.lstat(d)
+        if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o700 != 0o700:
+            os.chmod(d, stat.S_IMODE(st.st_mode) | 0o700)
+    except OSError:
+        pass
+
+
+def _force_rm(path: str) -> None:
+    """Remove a file or a whole tree whatever modes the agent left on it."""
+    _writable_dir(os.path.dirname(path))
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.lexists(path):
+        def opened(_f: Any, p: str, _e: Any) -> None:
+            for q in (os.path.dirname(p), p):
+                _writable_dir(q)
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+        _writable_dir(path)
+        shutil.rmtree(path, onerror=opened)
+    else:
         try:
             os.unlink(path)
         except OSError:
             pass
 
 
-def _sync(src: str, dst: str) -> int:
-    """Make dst what src is (absent, a link, a directory's mode, or a file's bytes and mode)."""
-    if not os.path.lexists(src):
-        if os.path.lexists(dst):
-            if os.path.isdir(dst) and not os.path.islink(dst):
-                os.chmod(dst, 0o700)
-            _rm(dst)
-            return 1
-        return 0
-    st = os.lstat(src)
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    if stat.S_ISDIR(st.st_mode):
-        if os.path.lexists(dst) and not os.path.isdir(dst):
-            _rm(dst)
-        os.makedirs(dst, exist_ok=True)
-        os.chmod(dst, stat.S_IMODE(st.st_mode))
-        return 1
-    if os.path.lexists(dst):
-        if os.path.isdir(dst) and not os.path.islink(dst):
-            os.chmod(dst, 0o700)
-        _rm(dst)
-    if stat.S_ISLNK(st.st_mode):
-        os.symlink(os.readlink(src), dst)
-    else:
-        shutil.copy2(src, dst, follow_symlinks=False)
-    return 1
+def _settle_ctime(newest: int) -> None:
+    """Wait until the kernel's coarse clock has passed `newest` (a ctime), so any later change
+    gets another ctime (timestamps have tick granularity). Usually no wait at all."""
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", time.CLOCK_REALTIME)
+    deadline = time.monotonic() + 0.05
+    while time.clock_gettime_ns(clock) <= newest and time.monotonic() < deadline:
+        time.sleep(0.0005)
 
 
 def _interpreter(prog: str) -> bool:
