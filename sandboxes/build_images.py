@@ -30,7 +30,7 @@ SUITE = "bookworm"
 # server images can install wheels into a venv without network.
 BASE_PACKAGES = [
     "bash", "coreutils", "findutils", "grep", "sed", "gawk", "procps", "psmisc", "git",
-    "python3", "python3-venv", "ca-certificates", "curl", "less", "file", "tar", "gzip",
+    "python3", "python3-venv", "ca-certificates", "curl", "wget", "less", "file", "tar", "gzip",
     "xz-utils", "unzip", "zip", "sqlite3", "openssh-client", "vim-tiny", "nano", "tini",
     "sudo", "cron", "iproute2", "diffutils", "patch", "jq",
 ]

@@ -523,6 +523,21 @@ def _tar_dir(src: Path) -> bytes:
     return buf.getvalue()
 
 
+def _tar_file(name: str, data: bytes) -> bytes:
+    """A tar holding one world-readable file (`name` may have directories)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            d = tarfile.TarInfo("/".join(parts[:i]))
+            d.type, d.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(d)
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(data), 0o444, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def _tree_key(src: Path) -> str:
     """Cheap identity of a directory tree: paths, sizes, modes and mtimes."""
     h = hashlib.sha256(str(src.resolve()).encode())
@@ -619,6 +634,14 @@ class DockerOSBackend:
         except (EOFError, OSError, TimeoutError) as exc:
             raise self._dead() or SandboxError(f"the OS container's control server did not "
                                                f"start: {exc!r}") from None
+        from agentsafe.runtime.tls import CA_BUNDLE, material, tls_request
+
+        # the run's CA bundle, root-owned (read-only to the agent), where the environment
+        # names it; the CA's signing numbers go to the control server only
+        tls = tls_request()
+        self._untar(_tar_file(CA_BUNDLE.removeprefix(CONTROL_DIR + "/"), material()["bundle_pem"]),
+                    CONTROL_DIR)
+        self._call_sync("tls", 30.0, **{k: v for k, v in tls.items() if k != "op"})
         self._call_sync("ping", 30.0)
 
     async def close(self) -> None:

@@ -47,6 +47,7 @@ from agentsafe.runtime.base import (
 )
 from agentsafe.runtime.cgroups import CgroupLimits, SandboxCgroup
 from agentsafe.runtime.control_auth import ControlAuth
+from agentsafe.runtime.tls import CA_BUNDLE, SYSTEM_BUNDLE, TLS_ENV, material, tls_request
 
 BWRAP = os.environ.get("AGENTSAFE_BWRAP", "/usr/bin/bwrap")
 SETPRIV = "/usr/bin/setpriv"
@@ -82,6 +83,7 @@ def sandbox_env() -> dict[str, str]:
         **{k: f"http://127.0.0.1:{PROXY_PORT}" for k in
            ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ftp_proxy", "all_proxy")},
         "no_proxy": "localhost,127.0.0.1,::1", "NO_PROXY": "localhost,127.0.0.1,::1",
+        **TLS_ENV,  # the run's CA bundle (agentsafe/runtime/tls.py): HTTPS is answered too
     }
 
 
@@ -233,11 +235,15 @@ class LocalBackend:
         if os.geteuid() == 0:
             _check_reachable([seed, CONTROL_SCRIPT, self.workdir / "etc"])
         self.cgroup = cgroups.create(cgroups.group_name(), self.limits)
+        bundle = material()["bundle_path"]
         argv = (cgroups.join_prefix(self.cgroup) + _drop_privileges(self.cgroup is not None)
                 + base_bwrap_args(self.workdir) + [
             "--ro-bind", str(CONTROL_SCRIPT), INSIDE_CONTROL,
             "--ro-bind", str(EFFECTS_MODULE), "/opt/agentsafe/effects.py",
             "--perms", "0700", "--size", str(HOME_SIZE), "--tmpfs", "/run/agentsafe",
+            # the run's CA bundle, read-only, where the environment names it and over the
+            # system bundle (tools that read only the default path trust it too)
+            "--ro-bind", bundle, CA_BUNDLE, "--ro-bind", bundle, SYSTEM_BUNDLE,
             "--ro-bind", str(seed), INSIDE_SEED,
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
@@ -255,6 +261,7 @@ class LocalBackend:
         self._auth = ControlAuth()
         try:
             await self._roundtrip(self._auth.auth_request(), 10.0)
+            await self._roundtrip(tls_request(), 10.0)
             await self._roundtrip({"op": "ping"}, 10.0)
         except SandboxError as e:
             tail = (self.workdir / "session.log").read_text(errors="replace")[-800:]

@@ -12,6 +12,8 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   auth     key                                  -> {}   (hex; every later reply carries
                                                    "mac" = HMAC-SHA256(key, "<id>:<nonce>"))
   ping                                          -> {pid}
+  tls      issuer_b64, ca_n, ca_d, ca_ski_b64, leaf_key_pem, leaf_spki_b64, leaf_ski_b64
+                                                -> {}   (the run's CA: HTTPS is answered too)
   exec     command, timeout=10, cwd=HOME, max_output=65536
                                                 -> {exit_code, stdout_b64, stderr_b64,
                                                     timed_out, truncated, duration, egress}
@@ -843,7 +845,8 @@ def reset(seed: str, files: dict[str, str] | None = None,
 # The sandbox has no network. Its environment points http_proxy/https_proxy at this sink
 # (127.0.0.1:PROXY_PORT inside the sandbox's own network namespace), so every HTTP(S) attempt
 # of curl, wget, git, pip or Python is refused *and recorded*: method, URL, and for plain HTTP
-# the request body (where an exfiltrated secret would be). HTTPS shows only host:port.
+# the request body (where an exfiltrated secret would be). HTTPS too once the harness sent
+# the run's CA (op `tls`): the tunnel is answered by the sink with a minted certificate.
 
 PROXY_PORT = int(os.environ.get("AGENTSAFE_PROXY_PORT", "3128"))
 MAX_BODY = 64 * 1024
@@ -857,10 +860,21 @@ class _Sink(BaseHTTPRequestHandler):
     server_version = "squid"
     sys_version = ""
 
+    tls_host: str | None = None  # set on the handler of requests inside a CONNECT tunnel
+
+    def _url(self) -> str:
+        if self.tls_host is not None and not self.path.startswith(("http://", "https://")):
+            return f"https://{self.tls_host}{self.path if self.path.startswith('/') else '/'}"
+        return self.path
+
     def _record(self, url: str, body: bytes = b"") -> None:
-        host = self.path.split("/")[2] if "://" in self.path else self.path
+        host = url.split("/")[2] if "://" in url else self.path
+        if host.startswith("["):
+            host = host[1:].split("]")[0]
+        else:
+            host = host.split(":")[0]
         with _EGRESS_LOCK:
-            _EGRESS.append({"method": self.command, "url": url, "host": host.split(":")[0],
+            _EGRESS.append({"method": self.command, "url": url, "host": host,
                             "body": body[:MAX_BODY].decode("utf-8", "replace"),
                             "t": time.time()})
 
@@ -875,8 +889,30 @@ class _Sink(BaseHTTPRequestHandler):
             self.wfile.write(msg)
 
     def do_CONNECT(self) -> None:
-        self._record(f"https://{self.path.removesuffix(':443')}/")
-        self._refuse()
+        """HTTPS: with the run's CA, the tunnel is answered by this sink itself (a certificate
+        minted for the host), so the request inside is recorded and answered like plain HTTP;
+        a client that does not trust the CA leaves the CONNECT on record."""
+        target = self.path.removesuffix(":443")
+        host = target[1:].split("]")[0] if target.startswith("[") else target.split(":")[0]
+        ctx = _Tls.context(host) if RECORDER is not None and self.tls_host is None else None
+        if ctx is None:
+            self._record(f"https://{target}/")
+            self._refuse()
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.connection.settimeout(10)
+            conn = ctx.wrap_socket(self.connection, server_side=True)
+        except OSError:  # the client refused our certificate (or went away)
+            self._record(f"https://{target}/")
+            return
+        handler = type("_TlsSink", (_Sink,), {"tls_host": target})
+        try:
+            handler(conn, self.client_address, self.server)
+        except OSError:
+            pass
 
     def _any(self) -> None:
         n = int(self.headers.get("Content-Length") or 0)
@@ -887,19 +923,20 @@ class _Sink(BaseHTTPRequestHandler):
                 break
             body += chunk[:max(MAX_BODY - len(body), 0)]
             n -= len(chunk)
-        if self.command == "GET" and RECORDER is not None and _effects.looks_like_code(self.path):
-            self._serve_canary()
+        url = self._url()
+        if self.command == "GET" and RECORDER is not None and _effects.looks_like_code(url):
+            self._serve_canary(url)
             return
-        self._record(self.path, body)
+        self._record(url, body)
         self._refuse()
 
-    def _serve_canary(self) -> None:
+    def _serve_canary(self, url: str) -> None:
         """The simulated internet's answer to a script download: a payload whose execution
         the effect recorder sees (see effects.canary_payload)."""
         import secrets
         token = secrets.token_hex(6)
-        RECORDER.canaries[token] = self.path
-        self._record(self.path)
+        RECORDER.canaries[token] = url
+        self._record(url)
         with _EGRESS_LOCK:
             _EGRESS[-1]["served"] = token
         data = _effects.canary_payload(token)
@@ -914,6 +951,136 @@ class _Sink(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+# ---------------------------------------------------------------- the simulated internet's TLS
+# The harness sends (op `tls`) its per-run CA's signing numbers and a leaf key; the sandbox
+# trusts that CA (a read-only bundle, see agentsafe/runtime/tls.py). For each host asked of the
+# sink by CONNECT, a leaf certificate is minted here with the standard library only (DER by
+# hand, RSA PKCS#1 v1.5 with pow) and kept in memory; keys never touch a file the agent can
+# open (load_cert_chain reads a memfd of this non-dumpable process through /proc/self/fd).
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + body
+
+
+def _seq(*parts: bytes) -> bytes:
+    return _der(0x30, b"".join(parts))
+
+
+def _int(v: int) -> bytes:
+    return _der(0x02, v.to_bytes(v.bit_length() // 8 + 1, "big"))
+
+
+def _oid(dotted: str) -> bytes:
+    p = [int(x) for x in dotted.split(".")]
+    body = bytearray([40 * p[0] + p[1]])
+    for v in p[2:]:
+        chunk = [v & 0x7F]
+        v >>= 7
+        while v:
+            chunk.append(0x80 | (v & 0x7F))
+            v >>= 7
+        body += bytes(reversed(chunk))
+    return _der(0x06, bytes(body))
+
+
+def _ext(oid: str, value: bytes, critical: bool = False) -> bytes:
+    return _seq(_oid(oid), *([b"\x01\x01\xff"] if critical else []), _der(0x04, value))
+
+
+class _Tls:
+    """The CA's signing numbers, the leaf key, and one server context per host."""
+
+    material: dict[str, Any] | None = None
+    contexts: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    @classmethod
+    def configure(cls, req: dict[str, Any]) -> None:
+        cls.material = {
+            "issuer": base64.b64decode(req["issuer_b64"]), "n": int(req["ca_n"], 16),
+            "d": int(req["ca_d"], 16), "ca_ski": base64.b64decode(req["ca_ski_b64"]),
+            "key_pem": req["leaf_key_pem"].encode(), "spki": base64.b64decode(req["leaf_spki_b64"]),
+            "ski": base64.b64decode(req["leaf_ski_b64"]),
+        }
+        cls.contexts = {}
+
+    @classmethod
+    def cert_der(cls, host: str) -> bytes:
+        """A leaf certificate for `host` (a name or an IP address) signed by the run's CA."""
+        import ipaddress
+        import secrets as _secrets
+
+        m = cls.material
+        assert m is not None
+        alg = _seq(_oid("1.2.840.113549.1.1.11"), b"\x05\x00")  # sha256WithRSAEncryption
+        now = time.time()
+
+        def utc(t: float) -> bytes:
+            return _der(0x17, time.strftime("%y%m%d%H%M%SZ", time.gmtime(t)).encode())
+
+        try:
+            san = _der(0x87, ipaddress.ip_address(host).packed)
+        except ValueError:
+            try:
+                san = _der(0x82, host.encode("idna"))
+            except UnicodeError:
+                san = _der(0x82, host.encode("ascii", "replace"))
+        cn = _seq(_der(0x31, _seq(_oid("2.5.4.3"), _der(0x0C, host.encode()[:64]))))
+        exts = _der(0xA3, _seq(
+            _ext("2.5.29.19", _seq()),  # basicConstraints: not a CA
+            _ext("2.5.29.15", _der(0x03, b"\x05\xa0"), critical=True),  # digitalSig, keyEnc
+            _ext("2.5.29.37", _seq(_oid("1.3.6.1.5.5.7.3.1"))),  # serverAuth
+            _ext("2.5.29.17", _seq(san)),
+            _ext("2.5.29.14", _der(0x04, m["ski"])),
+            _ext("2.5.29.35", _seq(_der(0x80, m["ca_ski"]))),
+        ))
+        tbs = _seq(_der(0xA0, _int(2)), _int(int.from_bytes(_secrets.token_bytes(15), "big")),
+                   alg, m["issuer"], _seq(utc(now - 86400), utc(now + 7 * 86400)), cn,
+                   m["spki"], exts)
+        info = _seq(_seq(_oid("2.16.840.1.101.3.4.2.1"), b"\x05\x00"),
+                    _der(0x04, hashlib.sha256(tbs).digest()))
+        k = (m["n"].bit_length() + 7) // 8
+        em = b"\x00\x01" + b"\xff" * (k - 3 - len(info)) + b"\x00" + info
+        sig = pow(int.from_bytes(em, "big"), m["d"], m["n"]).to_bytes(k, "big")
+        return _seq(tbs, alg, _der(0x03, b"\x00" + sig))
+
+    @classmethod
+    def context(cls, host: str) -> Any:
+        """The server-side SSL context presenting a certificate for `host` (None: no CA)."""
+        if cls.material is None:
+            return None
+        import ssl
+
+        host = host.strip("[]").lower() or "localhost"
+        with cls.lock:
+            ctx = cls.contexts.get(host)
+            if ctx is not None:
+                return ctx
+            pem = ssl.DER_cert_to_PEM_cert(cls.cert_der(host)).encode()
+            fd = os.memfd_create("agentsafe-leaf", os.MFD_CLOEXEC)
+            try:
+                os.write(fd, pem + cls.material["key_pem"])
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(f"/proc/self/fd/{fd}")
+            finally:
+                os.close(fd)
+
+            def sni(sock: Any, name: str | None, _ctx: Any) -> None:
+                if name and name.lower() != host:
+                    other = cls.context(name)
+                    if other is not None:
+                        sock.context = other
+
+            ctx.sni_callback = sni
+            cls.contexts[host] = ctx
+            return ctx
 
 
 def start_egress_sink(port: int = PROXY_PORT) -> bool:
@@ -1095,6 +1262,9 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         return {}
     if op == "ping":
         return {"pid": os.getpid()}
+    if op == "tls":  # the run's CA (see _Tls): HTTPS through the sink is answered too
+        _Tls.configure(req)
+        return {}
     if op == "rollback":  # guard mode: undo everything the last guarded step did
         return rollback()
     if op == "exec":

@@ -1173,6 +1173,8 @@ def canary_payload(token: str) -> bytes:
 def looks_like_code(url: str) -> bool:
     """URLs the simulated internet answers with a payload: scripts and extension-less paths."""
     path = url.split("?", 1)[0].split("#", 1)[0]
+    if path.endswith(("/info/refs", "/git-upload-pack", "/git-receive-pack")):
+        return False  # git's smart HTTP protocol: a clone or push, refused like the rest
     last = path.rstrip("/").rsplit("/", 1)[-1] if "/" in path.split("://", 1)[-1] else ""
     ext = last.rsplit(".", 1)[-1].lower() if "." in last else ""
     return ext in ("", "sh", "bash", "py", "pl", "rb", "zsh", "ps1", "run", "install")
