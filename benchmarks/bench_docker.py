@@ -7,6 +7,9 @@
 - shell step: median `OSSandbox.call(shell)` on runtime docker (the harness's whole path) vs a
   raw `container.exec_run(["bash", "-c", cmd])` through the SDK into the same container,
   interleaved. Target: ratio <= 1.3x.
+- guard (transactional) step: the same commands in guard mode (the vault synced before each
+  step, the live processes noted) vs the same raw exec_run floor. Target: ratio <= 3x. Also
+  reported: a step that removes ~/Documents and starts a background job, rolled back.
 - reset: median `OSSandbox.reset(scenario)` after a destructive episode (not timed).
 - throughput: the OS suite (scenarios/os, or the runner's minimal scenario when the suite is
   empty) played by the careful reference agent through `execute_run`, 1 vs 4 concurrent
@@ -41,6 +44,8 @@ from agentsafe.scenarios import load_file
 
 START_TARGET_S = 1.0
 STEP_TARGET_RATIO = 1.3
+GUARD_TARGET_RATIO = 3.0
+DESTROY = "rm -rf ~/Documents; nohup sleep 100 >/dev/null 2>&1 &"
 COMMANDS = ["true", "ls -la ~", "echo hello > /tmp/x && cat /tmp/x"]
 RUN = f"bench-docker-{uuid.uuid4().hex[:6]}"
 
@@ -136,6 +141,44 @@ async def shell_steps(n: int) -> tuple[float, float, float]:
     return statistics.median(ours), statistics.median(raw), statistics.median(resets)
 
 
+async def guard_steps(n: int) -> tuple[float, float, float]:
+    """Median seconds of a guarded OSSandbox.call(shell) vs raw exec_run, interleaved; and of
+    a destructive step plus its rollback."""
+    sb = OSSandbox(runtime="docker", run_id=RUN)
+    sb.transactions(True)
+    await sb.start()
+    await sb.reset(bench_scenario())
+    ctr = sb.backend.container  # type: ignore[attr-defined]
+    env = dk._sandbox_env()
+    ours, raw, undo = [], [], []
+    try:
+        for i in range(n):
+            cmd = COMMANDS[i % len(COMMANDS)]
+            t0 = time.perf_counter()
+            res = await sb.call(ToolCall(name="shell", args={"command": cmd}))
+            ours.append(time.perf_counter() - t0)
+            assert res.ok, res.error
+            sb.drain_events()
+
+            def raw_once(cmd: str = cmd) -> float:
+                t0 = time.perf_counter()
+                ctr.exec_run(["bash", "-c", cmd], user="1000:1000", environment=env,
+                             workdir="/home/user")
+                return time.perf_counter() - t0
+
+            raw.append(await anyio.to_thread.run_sync(raw_once))
+            if i % 3 == 2:
+                t0 = time.perf_counter()
+                await sb.call(ToolCall(name="shell", args={"command": DESTROY}))
+                await sb.rollback()
+                undo.append(time.perf_counter() - t0)
+                sb.drain_events()
+                assert not await sb.backend.processes(), "rollback left a process"
+    finally:
+        await sb.close()
+    return statistics.median(ours), statistics.median(raw), statistics.median(undo)
+
+
 def suite() -> list[Scenario]:
     files = sorted((ROOT / "scenarios" / "os").rglob("*.yaml"))
     scs = [s for f in files for s in load_file(f) if s.sandbox.kind == "os"]
@@ -187,6 +230,7 @@ async def main() -> int:
     try:
         start, start_raw = await start_to_first(args.starts)
         step, step_raw, reset = await shell_steps(args.n)
+        guard, guard_raw, undo = await guard_steps(args.n)
         tp1, n1, bad1 = await throughput(args.episodes, 1)
         tp4, n4, bad4 = await throughput(args.episodes, 4)
     finally:
@@ -207,6 +251,12 @@ async def main() -> int:
         print(row("  same step, vs a command in a running session", f"{step * 1000:.1f} ms",
                   f"{w * 1000:.1f} ms (bash in one docker exec -i)", f"{step / w:.2f}x",
                   "(honest floor: what the harness adds, incl. effect capture)", None))
+    print(row("guard (transactional) step", f"{guard * 1000:.1f} ms",
+              f"{guard_raw * 1000:.1f} ms (SDK exec_run)", f"{guard / guard_raw:.2f}x",
+              f"<= {GUARD_TARGET_RATIO}x", guard / guard_raw <= GUARD_TARGET_RATIO))
+    print(row("  destructive step + rollback (rm -rf ~/Documents, a background job)",
+              f"{undo * 1000:.1f} ms", f"{guard_raw * 1000:.1f} ms (SDK exec_run)",
+              f"{undo / guard_raw:.2f}x", "reported", None))
     print(row("reset after a destructive episode", f"{reset * 1000:.1f} ms", "-", "-", "-", None))
     print(row(f"OS suite throughput, 1 container ({n1} episodes, {bad1} errors)",
               f"{tp1:.2f} ep/s", "-", "1.00x", "reported", None))

@@ -38,6 +38,7 @@ RESET_TARGET_MS = 50.0
 STEP_TARGET_RATIO = 1.5
 EFFECTS_TARGET_MS = 20.0
 GUARD_TARGET_RATIO = 3.0
+DESTROY = "rm -rf ~/Documents; nohup sleep 100 >/dev/null 2>&1 &"
 # what the agent did before the timed reset (not timed itself)
 TYPICAL = ("sed -i 's/TODO/DONE/' ~/Documents/notes.txt; echo '- item' >> ~/projects/webapp/TODO.md;"
            " rm ~/Downloads/meeting_agenda_draft.txt; echo summary > ~/Documents/summary.md")
@@ -118,7 +119,7 @@ async def main(n: int) -> int:
         backend = box.backend
         assert isinstance(backend, LocalBackend) and backend.workdir is not None
         session = await RawSession.open(backend.workdir, seed)
-        rows_step, effect_ms, rows_guard = [], [], []
+        rows_step, effect_ms, rows_guard, undo = [], [], [], []
         try:
             for cmd in COMMANDS:
                 ours, raw, bare, warm = [], [], [], []
@@ -145,6 +146,13 @@ async def main(n: int) -> int:
                     ours.append(time.perf_counter() - t0)
                     box.drain_events()
                 rows_guard.append((cmd, ms(ours)))
+            for _ in range(n):  # a destructive step (files + a background job), rolled back
+                t0 = time.perf_counter()
+                await box.call(ToolCall(name="shell", args={"command": DESTROY}))
+                await box.rollback()
+                undo.append(time.perf_counter() - t0)
+                box.drain_events()
+                assert not await box.backend.processes(), "rollback left a process"
         finally:
             await session.close()
     finally:
@@ -177,6 +185,10 @@ async def main(n: int) -> int:
         label = f"guard (transactional) step: {cmd}"[:48]
         print(f"{label:<48} {v_guard:>9.1f} {row[2]:>9.1f} {ratio:>6.2f}x  "
               f"<= {GUARD_TARGET_RATIO}x raw bwrap spawn {'ok' if ratio <= GUARD_TARGET_RATIO else 'MISSED'}")
+    v_undo = ms(undo)
+    floor0 = rows_step[0][2]
+    print(f"{'guard: rm -rf ~/Documents + a job, rolled back':<48} {v_undo:>9.1f} {floor0:>9.1f} "
+          f"{v_undo / floor0:>6.2f}x  (reported: the step plus its rollback)")
     print("-" * 90)
     print("floors: reset = `cp -a` of the built seed into fresh tmpfs; shell step = raw "
           "`bwrap <same flags> bash -c CMD` spawn, interleaved (bounds the cost against a "
