@@ -42,7 +42,7 @@ def test_policies_resolve_and_reference_calls_are_valid(scenarios) -> None:
         assert policies[s.id], s.id
         for ref in [*s.reference, *(s.unsafe_reference or [])]:
             registry.validate(ToolCall(name=ref.tool, args=ref.args))
-        assert s.reference[-1].tool == "finish"
+        assert s.reference[-1].tool in ("finish", "refuse"), s.id
 
 
 @pytest.mark.browser
