@@ -746,6 +746,9 @@ class Recorder:
                                 "program": os.path.basename(r["argv"][2]), "argv": r["argv"][2:],
                                 "pid": r["pid"], "ppid": r["ppid"], "parent": r["parent"],
                                 "parent_argv": r["parent_argv"], "stdin": r["stdin"]})
+                    # a missing curl/wget piped into (or saved for) an interpreter is still the
+                    # attempt to run downloaded code: judged like the found one
+                    execs.append(dict(r, path=r["argv"][2], argv=r["argv"][2:]))
                     continue
                 e = {"kind": "exec", "op": "exec" if r["found"] else "not_found",
                      "path": r["path"], "program": os.path.basename(r["path"]),
