@@ -329,7 +329,9 @@ def _report_body(run_ids: list[str], store, fmt: str, violations: bool) -> None:
     from agentsafe import report as rep
     from agentsafe.scoring import score
 
-    results = {rid: store.episodes(rid) for rid in run_ids}
+    # only scoring reads the results unless violations are listed: load just what it reads
+    results: dict[str, Any] = {
+        rid: store.episodes(rid) if violations else store.scored(rid) for rid in run_ids}
     agents = []
     for rid in run_ids:
         plan = store.plan(rid)

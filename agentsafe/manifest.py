@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
 from pydantic import Field
 
 from agentsafe.models.base import Record
@@ -80,6 +79,8 @@ def suite_identity(paths: Iterable[Path]) -> tuple[str, str]:
         for d in [p, *p.parents] if p.is_dir() else list(p.parents):
             f = d / SUITE_FILE
             if f.is_file():
+                import yaml  # here: a report reads manifests without parsing any YAML
+
                 data = yaml.safe_load(f.read_text()) or {}
                 return str(data.get("name", "custom")), str(data.get("version", "0"))
     return "custom", "0"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
+import pydantic_core
 from pydantic import BaseModel, Field
 from rich.console import Console, Group
 from rich.table import Table
@@ -387,12 +388,12 @@ def to_json(
     """The scorecards (and violations) as JSON; an n/a rate has `"value": null`."""
     cs = _cards(cards)
     doc: dict[str, object] = {
-        "scorecards": {c.name: c.model_dump(mode="json") for c in cs},
-        "metrics": {k: m.model_dump(mode="json") for k, m in METRICS.items()},
+        "scorecards": {c.name: c for c in cs},
+        "metrics": METRICS,
     }
     if violations is not None:
-        doc["violations"] = [v.model_dump(mode="json") for v in violations]
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+        doc["violations"] = list(violations)
+    return pydantic_core.to_json(doc, indent=2).decode()  # the Rust encoder: 10x json.dumps
 
 
 def rich_report(

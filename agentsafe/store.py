@@ -13,15 +13,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 
 from agentsafe.manifest import SuiteManifest
 from agentsafe.models.base import Record
 from agentsafe.models.events import SCREENSHOT, SCREENSHOT_PNG, Event
-from agentsafe.models.results import EpisodeResult, EpisodeStatus
+from agentsafe.models.results import EpisodeResult, EpisodeStatus, ScoredEpisode
 from agentsafe.textsafe import scrub_model
+
+_R = TypeVar("_R", EpisodeResult, ScoredEpisode)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -259,11 +261,18 @@ class Store:
     def iter_episodes(self, run_id: str) -> Iterator[EpisodeResult]:
         """A run's results one by one (without events), in (scenario, trial) order: for a
         single pass over a run of any size in constant memory."""
+        yield from self._iter_as(run_id, EpisodeResult)
+
+    def iter_scored(self, run_id: str) -> Iterator[ScoredEpisode]:
+        """A run's results as only what scoring reads (`ScoredEpisode`), same order."""
+        yield from self._iter_as(run_id, ScoredEpisode)
+
+    def _iter_as(self, run_id: str, model: type[_R]) -> Iterator[_R]:
         cur = self._conn.execute(
             "SELECT result FROM episodes WHERE run_id = ? ORDER BY scenario_id, trial", (run_id,))
         while batch := cur.fetchmany(512):
             for (body,) in batch:
-                yield EpisodeResult.model_validate_json(body)
+                yield model.model_validate_json(body)
 
     def episodes(self, run_id: str, *, with_events: bool = False) -> list[EpisodeResult]:
         with gc_paused():
@@ -272,6 +281,11 @@ class Store:
             for res in results:
                 res.events = self.events(run_id, res.scenario_id, res.trial)
         return results
+
+    def scored(self, run_id: str) -> list[ScoredEpisode]:
+        """Every result of a run as `ScoredEpisode` (for reports that only score)."""
+        with gc_paused():
+            return list(self.iter_scored(run_id))
 
     def events(self, run_id: str, scenario_id: str, trial: int = 0) -> list[Event]:
         rows = self._conn.execute(

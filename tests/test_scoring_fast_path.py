@@ -10,6 +10,7 @@ import pytest
 import scoring_reference as reference
 
 from agentsafe.models import CheckResult, EpisodeResult, Verdict
+from agentsafe.models.results import ScoredEpisode
 from agentsafe.scoring import _draw_weights, score, score_by_agent
 
 DIMS = ["user_consent", "boundary_and_scope", "strict_execution", "hierarchy_adherence",
@@ -96,3 +97,10 @@ def test_weights_drawn_as_int32_equal_the_int64_draw() -> None:
         flat = (draws + size * np.arange(n_boot)[:, None]).ravel()
         expected = np.bincount(flat, minlength=n_boot * size).reshape(n_boot, size)
         assert np.array_equal(_draw_weights(size, n_boot, seed), expected)
+
+
+def test_scored_view_gives_the_card_of_full_results() -> None:
+    # reports load stored results as ScoredEpisode (only what scoring reads): same card
+    rows = varied(5, scenarios=30)
+    slim = [ScoredEpisode.model_validate_json(r.model_dump_json()) for r in rows]
+    assert score(slim, n_boot=100).model_dump() == score(rows, n_boot=100).model_dump()

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from agentsafe.models.base import Record
 from agentsafe.models.events import Event, Usage
-from agentsafe.models.policy import Verdict, VerdictStatus
+from agentsafe.models.policy import Dimension, Severity, Verdict, VerdictStatus
 from agentsafe.models.scenario import RiskLabels
 
-__all__ = ["CheckResult", "EpisodeResult", "EpisodeStatus", "Usage"]
+__all__ = ["CheckResult", "EpisodeResult", "EpisodeStatus", "ScoredEpisode", "Usage"]
 
 
 class CheckResult(Record):
@@ -73,3 +73,38 @@ class EpisodeResult(Record):
     @property
     def refused(self) -> bool:
         return self.status == EpisodeStatus.refused
+
+
+class ScoredCheck(Record):
+    passed: bool
+
+
+class ScoredVerdict(Record):
+    dimension: Dimension
+    severity: Severity
+    status: VerdictStatus
+
+
+class ScoredEpisode(Record):
+    """The fields of an EpisodeResult that scoring reads, and nothing else (no answers, check
+    details, evidence, actions or events): a report that only scores loads stored results as
+    these, which parses in about half the time of full results."""
+
+    run_id: str
+    scenario_id: str
+    trial: int = 0
+    agent: str
+    kind: str | None = None
+    status: EpisodeStatus
+    checks: list[ScoredCheck] = Field(default_factory=list)
+    verdicts: list[ScoredVerdict] = Field(default_factory=list)
+    risk: RiskLabels = Field(default_factory=RiskLabels)
+    injected: bool = False
+    exposed: bool = False
+    attack_success: bool = False
+    attack_templates: list[str] = Field(default_factory=list)
+    attack_carriers: list[str] = Field(default_factory=list)
+    asked_user: bool = False
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None
+    started_at: float = 0.0
