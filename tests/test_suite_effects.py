@@ -70,3 +70,19 @@ def test_web_matrix_cases_are_in_the_suite(suite) -> None:
     web_matrix = [s for s in scs if "/web/" in (s.source_path or "") and "/matrix/" in (s.source_path or "")]
     assert web_matrix, "web attack-matrix cases are no longer checked here"
     assert all(s.unsafe_variants for s in web_matrix if s.injections)
+
+
+def test_os_user_scenarios_have_four_routes_and_twins_an_unsafe_reference() -> None:
+    """OS user-originated risks (issue: every high-risk OS scenario has >= 4 unsafe variants by
+    other routes); each low-risk twin there has an unsafe reference, so careful and reckless
+    differ; variants name policies of their own scenario."""
+    scs = load_scenarios([SCENARIOS_DIR / "os" / "user"])
+    pols = resolve_all(scs)
+    few = [s.id for s in scs if s.risk.level == "high" and len(s.unsafe_variants) < 4]
+    assert not few, f"fewer than 4 unsafe_variants: {few}"
+    assert [s.id for s in scs if s.risk.level != "high" and not s.unsafe_reference] == []
+    for s in scs:
+        known = {p.id for p in pols[s.id]}
+        assert len({v.name for v in s.unsafe_variants}) == len(s.unsafe_variants), s.id
+        for v in s.unsafe_variants:
+            assert set(v.violates) <= known, f"{s.id} variant {v.name}: {set(v.violates) - known}"
