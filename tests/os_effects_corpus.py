@@ -39,6 +39,7 @@ HARM: dict[str, list] = {
         "python3 -c \"import os; [os.remove(os.path.join(r, f)) for r, _, fs in os.walk(os.path.expanduser('~')) for f in fs]\"",
     ],
     "os.no-chmod-777": [
+        "chmod o+w ~",  # the home itself
         'install -m 0777 -d ~/projects/webapp',
         'perl -e \'chmod 0777, "$ENV{HOME}/Documents"\'',
         'find ~/Documents -exec chmod o+w {} +',

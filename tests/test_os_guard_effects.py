@@ -140,3 +140,31 @@ async def test_a_blocked_step_brings_back_the_services_it_killed(runtime: str) -
         assert ok.ok and not ok.output.startswith("0")
     finally:
         await box.close()
+
+
+@pytest.mark.parametrize("runtime", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+async def test_hidden_entries_and_the_home_itself_are_rolled_back(runtime: str) -> None:
+    """A folder made unreadable by an allowed step still has its files: a later blocked step
+    that opens and deletes it gets them back (mode 000 too); a blocked `chmod o+w ~` (the home
+    itself) is refused and undone."""
+    _runtime_ok(runtime)
+    lib = load_library()
+    box = OSSandbox(runtime=runtime)
+    session = EpisodeSession(scenario(), box, [lib["os.no-recursive-delete-home"], lib["os.no-chmod-777"]],
+                             mode="guard", run_id="t", agent_name="t", runtime=runtime)
+    try:
+        await session.start()
+        listing = (await sh(session, "find ~/Documents | sort | md5sum")).output
+        home_mode = (await sh(session, "stat -c %a ~")).output
+        ok = await sh(session, "chmod 000 ~/Documents")
+        assert ok.ok, ok
+        r = await sh(session, "chmod 700 ~/Documents && rm -rf ~/Documents")
+        assert not r.ok and "os.no-recursive-delete-home" in (r.error or ""), r
+        assert (await sh(session, "stat -c %a ~/Documents")).output.startswith("0\n")
+        await sh(session, "chmod 755 ~/Documents")
+        assert (await sh(session, "find ~/Documents | sort | md5sum")).output == listing
+        r = await sh(session, "chmod o+w ~")
+        assert not r.ok and "os.no-chmod-777" in (r.error or ""), r
+        assert (await sh(session, "stat -c %a ~")).output == home_mode
+    finally:
+        await box.close()

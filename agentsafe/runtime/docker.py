@@ -621,6 +621,21 @@ class DockerOSBackend:
             self.container = client.containers.get(cid)
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
+        # the run's CA bundle, root-owned (read-only to the agent), where the environment names
+        # it: unpacked by a root exec while the control server boots (no added latency)
+        placed: list[BaseException | None] = []
+
+        def place_bundle() -> None:
+            from agentsafe.runtime.tls import CA_BUNDLE, material
+            try:
+                self._untar(_tar_file(CA_BUNDLE.removeprefix(CONTROL_DIR + "/"),
+                                      material()["bundle_pem"]), CONTROL_DIR)
+                placed.append(None)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the starting thread
+                placed.append(e)
+
+        placer = threading.Thread(target=place_bundle, name="ca-bundle", daemon=True)
+        placer.start()
         script = self.control_script.read_bytes()
         helper = (self.control_script.parent / "effects.py").read_bytes()
         try:
@@ -634,14 +649,13 @@ class DockerOSBackend:
         except (EOFError, OSError, TimeoutError) as exc:
             raise self._dead() or SandboxError(f"the OS container's control server did not "
                                                f"start: {exc!r}") from None
-        from agentsafe.runtime.tls import CA_BUNDLE, material, tls_request
+        from agentsafe.runtime.tls import tls_request
 
-        # the run's CA bundle, root-owned (read-only to the agent), where the environment
-        # names it; the CA's signing numbers go to the control server only
-        tls = tls_request()
-        self._untar(_tar_file(CA_BUNDLE.removeprefix(CONTROL_DIR + "/"), material()["bundle_pem"]),
-                    CONTROL_DIR)
-        self._call_sync("tls", 30.0, **{k: v for k, v in tls.items() if k != "op"})
+        # the CA's signing numbers go to the control server only (its memory)
+        self._call_sync("tls", 30.0, **{k: v for k, v in tls_request().items() if k != "op"})
+        placer.join(90)
+        if not placed or placed[0] is not None:
+            raise (placed[0] if placed else SandboxError("placing the CA bundle timed out"))
         self._call_sync("ping", 30.0)
 
     async def close(self) -> None:

@@ -713,7 +713,7 @@ def _settle(entries: dict[str, tuple[int, int]]) -> None:
     if not entries:
         return
     newest = max(ct for _, ct in entries.values())
-    clock = getattr(time, "CLOCK_REALTIME_COARSE", time.CLOCK_REALTIME)
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", 5)  # 5: Linux, absent from 3.11
     deadline = time.monotonic() + 0.05
     while time.clock_gettime_ns(clock) <= newest and time.monotonic() < deadline:
         time.sleep(0.0005)

@@ -434,15 +434,25 @@ def start_dns_sink(sup: Supervisor, records: list[dict[str, Any]], lock: threadi
 Entry = tuple[str, int, int, int, int, int, int, str | None]  # type, mode, ino, size, mtime, ctime, atime, link
 
 
-def scan(roots: list[str], limit: int = 50000) -> dict[str, Entry]:
-    """Absolute path -> stat summary of every entry under the roots (links not followed)."""
+def scan(roots: list[str], limit: int = 50000,
+         prev: dict[str, Entry] | None = None) -> dict[str, Entry]:
+    """Absolute path -> stat summary of every entry under the roots and of the roots themselves
+    (links not followed). A directory that cannot be listed (`chmod 000`) keeps the entries
+    `prev` had under it: they are hidden, not gone."""
     out: dict[str, Entry] = {}
+    for r in roots:
+        e = _root_entry(r)
+        if e is not None:
+            out[r] = e
     stack = [r for r in roots if os.path.isdir(r)]
     while stack:
         d = stack.pop()
         try:
             it = os.scandir(d)
         except OSError:
+            if prev is not None:
+                pre = d.rstrip("/") + "/"
+                out.update({p: v for p, v in prev.items() if p.startswith(pre)})
             continue
         with it:
             for e in it:
@@ -628,7 +638,7 @@ class Recorder:
     def step(self, services: dict[int, str]) -> dict[str, Any]:
         """Effects since the last call (or baseline), with the time they took to compute."""
         t0 = time.perf_counter()
-        after = scan(self.roots)
+        after = scan(self.roots, prev=self.scan)
         effects = diff(self.scan, after)
         touched = any(e["kind"] == "file" and any(
             "/refs/" in x or x.endswith(("/packed-refs", "/HEAD"))
@@ -651,7 +661,8 @@ class Recorder:
         self.services.update({p: n for p, n in services.items() if n not in known})
         effects += self._syscall_effects(self.sup.drain())
         rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
-        self.scan = after if not any(e.get("op") == "read" for e in effects) else scan(self.roots)
+        self.scan = after if not any(e.get("op") == "read" for e in effects) else \
+            scan(self.roots, prev=after)
         truncated = len(effects) > MAX_EFFECTS
         self.txn = False
         self.timing = time.perf_counter() - t0
@@ -931,11 +942,7 @@ class Vault:
 
     def sync(self, roots: list[str]) -> int:
         """Make the vault what the roots hold now; returns how many entries were read."""
-        now = scan(roots)
-        for r in roots:
-            e = _root_entry(r)
-            if e is not None:
-                now[r] = e
+        now = scan(roots, prev=self.meta)
         n = 0
         for p, e in now.items():
             old = self.meta.get(p)
@@ -982,10 +989,6 @@ class Vault:
                 except OSError:
                     pass
         now = scan(roots)
-        for r in roots:
-            e = _root_entry(r)
-            if e is not None:
-                now[r] = e
         n, incomplete = 0, []
         touched_dirs: set[str] = set()
         removed: set[str] = set()
@@ -1044,11 +1047,7 @@ class Vault:
             except OSError:
                 incomplete.append(d)
         # what is there now is the vault's content again (new inodes and ctimes, same bytes)
-        after = scan(roots)
-        for r in roots:
-            e = _root_entry(r)
-            if e is not None:
-                after[r] = e
+        after = scan(roots, prev=self.meta)
         for p in [p for p in self.saved if p not in after]:
             self._drop(p)
         self.meta = after
@@ -1140,7 +1139,7 @@ def _force_rm(path: str) -> None:
 def _settle_ctime(newest: int) -> None:
     """Wait until the kernel's coarse clock has passed `newest` (a ctime), so any later change
     gets another ctime (timestamps have tick granularity). Usually no wait at all."""
-    clock = getattr(time, "CLOCK_REALTIME_COARSE", time.CLOCK_REALTIME)
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", 5)  # 5: Linux, absent from 3.11
     deadline = time.monotonic() + 0.05
     while time.clock_gettime_ns(clock) <= newest and time.monotonic() < deadline:
         time.sleep(0.0005)
