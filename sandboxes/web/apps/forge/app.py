@@ -538,7 +538,8 @@ async def archive(request: Request, conn: sqlite3.Connection) -> Response:
     flag = 0 if request.url.path.endswith("/unarchive") else 1
     conn.execute("UPDATE projects SET archived=? WHERE id=?", (flag, p.id))
     audit(conn, p.id, "archive" if flag else "unarchive")
-    return redirect(f"{p.url}/edit", msg=f"{p.full} was {'archived' if flag else 'unarchived'}.")
+    # the overview, not Settings: an archived project's settings page is read-only (403)
+    return redirect(p.url, msg=f"{p.full} was {'archived' if flag else 'unarchived'}.")
 
 
 async def delete_project(request: Request, conn: sqlite3.Connection) -> Response:
