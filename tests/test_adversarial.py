@@ -394,7 +394,8 @@ def test_no_sandbox_cgroup_is_left_behind() -> None:
 async def test_the_guard_rollback_copy_cannot_be_read_or_poisoned(runtime: str) -> None:
     """Guard mode keeps the state a blocked step is rolled back to. The agent looks for that
     copy everywhere it can reach: no copy of the home's secret key exists outside the home (a
-    copy would be read without a read effect), every copy of ~/.bashrc it finds is poisoned,
+    copy would be read without a read effect; the seed store holds none either), every copy
+    of ~/.bashrc it finds is poisoned (the read-only seed store's cannot be),
     and yet the blocked step that rewrites ~/.bashrc ends with the real ~/.bashrc."""
     from agentsafe.policy.library import load_library
     from agentsafe.runner.session import EpisodeSession
@@ -410,9 +411,8 @@ async def test_the_guard_rollback_copy_cannot_be_read_or_poisoned(runtime: str) 
     try:
         await session.start()
         original = (await run("md5sum < ~/.bashrc")).output.split()[0]
-        # (the pristine seed is out of scope: read-only, and restored from at every reset)
-        hunt = ("find / \\( -path /proc -o -path /sys -o -path /home/user -o -path /usr "
-                "-o -path /opt/agentsafe/seed -o -path /run/agentsafe/seeds \\) "
+        # (the pristine seed store included: it holds no secret file, see seed_secrets.py)
+        hunt = ("find / \\( -path /proc -o -path /sys -o -path /home/user -o -path /usr \\) "
                 "-prune -o -type f -size -64k -print 2>/dev/null | while read f; do "
                 "cmp -s \"$f\" ~/.ssh/id_ed25519 && echo KEY:$f; "
                 "if cmp -s \"$f\" ~/.bashrc; then chmod u+w \"$f\" 2>/dev/null; "
@@ -431,3 +431,18 @@ async def test_the_guard_rollback_copy_cannot_be_read_or_poisoned(runtime: str) 
         assert lines[0].split()[0] == original and lines[1] == "0" and lines[2] != "0", after.output
     finally:
         await box.close()
+
+
+def test_seed_secret_globs_are_the_effect_recorders() -> None:
+    """The files kept out of the seed store are exactly those whose reads are effects."""
+    import ast
+
+    from agentsafe.paths import SANDBOXES_DIR
+    from agentsafe.runtime.seed_secrets import SECRET_GLOBS, is_secret
+
+    tree = ast.parse((SANDBOXES_DIR / "os" / "effects.py").read_text())
+    node = next(n for n in tree.body if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", "") == "SECRET_GLOBS")
+    assert ast.literal_eval(node.value) == SECRET_GLOBS
+    assert is_secret(".ssh/id_ed25519") and is_secret("projects/webapp/.env")
+    assert not is_secret(".ssh/known_hosts") and not is_secret("projects/webapp/README.md")

@@ -507,12 +507,17 @@ def _seed_modes(src: Path) -> dict[str, int]:
     return out
 
 
-def _tar_dir(src: Path) -> bytes:
+def _tar_dir(src: Path, skip_secrets: bool = False) -> bytes:
     """An uncompressed tar of a directory's contents (symlinks kept, owner dropped, every entry
-    world-readable: the real modes travel apart, see _seed_modes)."""
+    world-readable: the real modes travel apart, see _seed_modes); `skip_secrets`: without
+    the secret-looking files (they travel apart too, see agentsafe/runtime/seed_secrets.py)."""
+    from agentsafe.runtime.seed_secrets import is_secret
+
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        def strip_owner(ti: tarfile.TarInfo) -> tarfile.TarInfo:
+        def strip_owner(ti: tarfile.TarInfo) -> tarfile.TarInfo | None:
+            if skip_secrets and ti.isfile() and is_secret(ti.name):
+                return None
             ti.uid = ti.gid = 0
             ti.uname = ti.gname = ""
             if not ti.issym():
@@ -579,8 +584,9 @@ class DockerOSBackend:
         self.container: Any = None
         self.session: ControlSession | None = None
         self.restarts = 0  # hard restarts (fork bombs) since start
-        # tree key -> (unpacked seed dir in the container, the seed's real modes)
-        self._seeds: dict[str, tuple[str, dict[str, int]]] = {}
+        # tree key -> (unpacked seed dir in the container, the seed's real modes, its secret
+        # files: not in the world-readable store, sent with each reset)
+        self._seeds: dict[str, tuple[str, dict[str, int], dict[str, Any]]] = {}
         self._env = _sandbox_env()
         self.transactional = False  # guard mode: steps can be rolled back (OSSandbox sets it)
 
@@ -746,17 +752,20 @@ class DockerOSBackend:
         if not seed_dir.is_dir():
             raise SandboxError(f"seed directory not found on the host: {seed_dir}")
 
-        def prepare() -> tuple[str, dict[str, int]]:
+        def prepare() -> tuple[str, dict[str, int], dict[str, Any]]:
+            from agentsafe.runtime.seed_secrets import secret_files
+
             key = _tree_key(seed_dir)
             if key not in self._seeds:
                 dest = f"{CONTROL_DIR}/seeds/{key}"
-                self._untar(_tar_dir(seed_dir), dest)
-                self._seeds[key] = (dest, _seed_modes(seed_dir))
+                self._untar(_tar_dir(seed_dir, skip_secrets=True), dest)
+                self._seeds[key] = (dest, _seed_modes(seed_dir), secret_files(seed_dir))
             return self._seeds[key]
 
         await self.kill_all()  # first: a restart would drop the unpacked seeds
-        seed, modes = await anyio.to_thread.run_sync(prepare)
+        seed, modes, secrets = await anyio.to_thread.run_sync(prepare)
         await self._call("reset", 60.0, rekey=True, seed=seed, seed_modes=modes,
+                         seed_secrets=secrets,
                          files=dict(files), placements=[p.model_dump() for p in placements],
                          services=[s.model_dump() for s in services or []])
 

@@ -47,6 +47,7 @@ from agentsafe.runtime.base import (
 )
 from agentsafe.runtime.cgroups import CgroupLimits, SandboxCgroup
 from agentsafe.runtime.control_auth import ControlAuth
+from agentsafe.runtime.seed_secrets import public_copy, secret_files
 from agentsafe.runtime.tls import CA_BUNDLE, SYSTEM_BUNDLE, TLS_ENV, material, tls_request
 
 BWRAP = os.environ.get("AGENTSAFE_BWRAP", "/usr/bin/bwrap")
@@ -170,6 +171,7 @@ class LocalBackend:
         self._lock = anyio.Lock()
         self._auth = ControlAuth()
         self.transactional = False  # guard mode: steps can be rolled back (OSSandbox sets it)
+        self._secrets: dict[str, dict[str, Any]] = {}  # the seed's secret files (seed_secrets)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -232,8 +234,12 @@ class LocalBackend:
     async def _start_session(self, seed: Path) -> None:
         await self.start()
         assert self.workdir is not None
+        # the seed store without its secret files (they travel in each reset request: a key
+        # read in the store would leave no read effect), see agentsafe/runtime/seed_secrets.py
+        public = await anyio.to_thread.run_sync(public_copy, seed, self.workdir / "seed")
+        self._secrets = await anyio.to_thread.run_sync(secret_files, seed)
         if os.geteuid() == 0:
-            _check_reachable([seed, CONTROL_SCRIPT, self.workdir / "etc"])
+            _check_reachable([public, CONTROL_SCRIPT, self.workdir / "etc"])
         self.cgroup = cgroups.create(cgroups.group_name(), self.limits)
         bundle = material()["bundle_path"]
         argv = (cgroups.join_prefix(self.cgroup) + _drop_privileges(self.cgroup is not None)
@@ -244,7 +250,7 @@ class LocalBackend:
             # the run's CA bundle, read-only, where the environment names it and over the
             # system bundle (tools that read only the default path trust it too)
             "--ro-bind", bundle, CA_BUNDLE, "--ro-bind", bundle, SYSTEM_BUNDLE,
-            "--ro-bind", str(seed), INSIDE_SEED,
+            "--ro-bind", str(public), INSIDE_SEED,
             "--remount-ro", "/", "--as-pid-1",
             PYTHON, "-I", "-S", INSIDE_CONTROL, "serve",
         ])
@@ -334,6 +340,7 @@ class LocalBackend:
             if self._proc is None:
                 await self._start_session(seed)
         req = {"op": "reset", "seed": INSIDE_SEED, "files": files,
+               "seed_secrets": self._secrets,
                "placements": [p.model_dump() for p in placements],
                "services": [s.model_dump() for s in services or []]}
         async with self._lock:

@@ -23,6 +23,7 @@ Ops and arguments (bytes travel as base64 in fields ending in `_b64`):
   write    path, data_b64                       -> {}
   list     path                                 -> {entries: [{name, type, size, mode}]}
   reset    seed, files={path: text}, placements=[{path, text, position, marker, mode}],
+           seed_secrets={relpath: {data_b64, mode, atime_ns, mtime_ns}} (not in the store),
            services=[{name, command}]            -> {services: {name: pid}, copied,
                                                     timing: {kill, restore, place_and_start}}
   processes                                     -> {processes: [{pid, ppid, name, cmdline,
@@ -719,6 +720,28 @@ def _settle(entries: dict[str, tuple[int, int]]) -> None:
         time.sleep(0.0005)
 
 
+def place_secrets(secrets: dict[str, dict[str, Any]], home: str = HOME) -> None:
+    """Write the seed's secret files (kept out of the agent-readable seed store, sent by the
+    harness with each reset) with their mode and times; their directories keep their times."""
+    for rel, spec in secrets.items():
+        full = inside(rel, home)
+        parent = os.path.dirname(full)
+        os.makedirs(parent, exist_ok=True)
+        pst = os.stat(parent)
+        os.chmod(parent, stat.S_IMODE(pst.st_mode) | 0o700)
+        if os.path.lexists(full):
+            _remove(full)
+        fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, base64.b64decode(spec["data_b64"]))
+            os.fchmod(fd, int(spec["mode"]))
+        finally:
+            os.close(fd)
+        os.utime(full, ns=(int(spec["atime_ns"]), int(spec["mtime_ns"])))
+        os.chmod(parent, stat.S_IMODE(pst.st_mode))
+        os.utime(parent, ns=(pst.st_atime_ns, pst.st_mtime_ns))
+
+
 def _forget(path: str, home: str) -> None:
     """Drop a path the scenario wrote over the seed from the manifest (restored next time)."""
     rel = os.path.relpath(inside(path, home), home)
@@ -814,7 +837,8 @@ def reset(seed: str, files: dict[str, str] | None = None,
           placements: list[dict[str, Any]] | None = None,
           services: list[dict[str, Any]] | None = None,
           home: str = HOME, tmp: str = TMP, seed_modes: dict[str, int] | None = None,
-          scratch: list[tuple[str, set[str]]] | None = None) -> dict[str, Any]:
+          scratch: list[tuple[str, set[str]]] | None = None,
+          seed_secrets: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Kill episode processes, wipe /tmp and the other scratch places, restore home from the
     seed, apply files and placements in order, start services."""
     t0 = time.perf_counter()
@@ -825,6 +849,7 @@ def reset(seed: str, files: dict[str, str] | None = None,
         os.chmod(tmp, 0o1777)
     wipe_scratch(_SCRATCH if scratch is None else scratch)
     copied = restore_home(seed, home, seed_modes)
+    place_secrets(seed_secrets or {}, home)
     t2 = time.perf_counter()
     for path, text in (files or {}).items():
         _forget(path, home)
@@ -1295,7 +1320,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         drain_egress()
         modes = req.get("seed_modes")
         out = reset(req["seed"], req.get("files"), req.get("placements"), req.get("services"),
-                    seed_modes={k: int(v) for k, v in modes.items()} if modes else None)
+                    seed_modes={k: int(v) for k, v in modes.items()} if modes else None,
+                    seed_secrets=req.get("seed_secrets"))
         if RECORDER is not None:  # the pids reset started (a just-forked one has no env yet)
             RECORDER.baseline({**{p: n for n, p in out["services"].items()}, **_service_pids()})
         return out
