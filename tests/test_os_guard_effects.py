@@ -168,3 +168,26 @@ async def test_hidden_entries_and_the_home_itself_are_rolled_back(runtime: str) 
         assert (await sh(session, "stat -c %a ~")).output == home_mode
     finally:
         await box.close()
+
+
+async def test_a_file_beyond_the_vault_budget_is_reported_not_restored() -> None:
+    """The vault has a budget: a file too big to keep is named in the refusal ("could not be
+    undone"), the rest of the step is still undone."""
+    _runtime_ok("local")
+    lib = load_library()
+    box = OSSandbox(runtime="local")
+    session = EpisodeSession(scenario(), box, [lib["os.no-recursive-delete-home"]], mode="guard",
+                             run_id="t", agent_name="t", runtime="local")
+    try:
+        await session.start()
+        # 256 MiB (sparse: no memory used), the vault's default budget and the sandbox's
+        # largest file; with the seed's files it does not fit
+        ok = await sh(session, "truncate -s 256M ~/Documents/big.bin && ls -l ~/Documents/big.bin")
+        assert ok.ok, ok
+        r = await sh(session, RMTREE)
+        assert not r.ok and "could not be undone" in (r.error or "") and "big.bin" in r.error, r
+        blocked = next(e for e in session.events if e.kind.value == "blocked")
+        assert blocked.data["rollback"]["incomplete"] == ["/home/user/Documents/big.bin"]
+        assert "notes.txt" in (await sh(session, "ls ~/Documents")).output
+    finally:
+        await box.close()

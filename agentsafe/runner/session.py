@@ -206,11 +206,16 @@ class EpisodeSession:
         for other in self.sandbox.drain_events():  # attempts (egress) stay on record
             if other.kind != EventKind.effects:
                 self._log(other.model_copy(update={"step": self.step}))
+        details = dict(getattr(self.sandbox, "last_rollback", {}) or {})
+        left = details.get("incomplete") or []
         msg = (f"Blocked by policy: {decision.message}" if undone else
+               f"Policy violated (part of it could not be undone: {', '.join(left[:5])}): "
+               f"{decision.message}" if left else
                f"Policy violated (this sandbox cannot undo it): {decision.message}")
         self._log(Event(step=self.step, kind=EventKind.blocked, call=call, tags=tags, text=msg,
                         data={"policies": [v.policy_id for v in decision.violations],
-                              "effects": ev.data.get("effects", []), "undone": undone}))
+                              "effects": ev.data.get("effects", []), "undone": undone,
+                              "rollback": details}))
         return ToolResult(call_id=call.id, ok=False, error=msg)
 
     def _common(self, call: ToolCall) -> ToolResult:

@@ -790,9 +790,10 @@ class DockerOSBackend:
             return []
         return list((await self._call("egress", 30.0)).get("egress", []))
 
-    async def rollback(self) -> int:
-        """Guard mode: undo the file effects of the last step (see sandboxes/os/effects.py)."""
-        return int((await self._call("rollback", 60.0)).get("undone", 0))
+    async def rollback(self) -> dict[str, Any]:
+        """Guard mode: undo the last step (its processes, files, killed services; see
+        docs/guard.md): {undone, incomplete, killed, restarted}."""
+        return await self._call("rollback", 60.0)
 
     async def effects(self) -> dict[str, Any]:
         """Effects since the last step (background processes), see sandboxes/os/effects.py."""

@@ -394,9 +394,10 @@ class LocalBackend:
             return []
         return (await self._request({"op": "egress"}))["egress"]
 
-    async def rollback(self) -> int:
-        """Guard mode: undo the file effects of the last step (see sandboxes/os/effects.py)."""
-        return int((await self._request({"op": "rollback"}, timeout=60.0)).get("undone", 0))
+    async def rollback(self) -> dict[str, Any]:
+        """Guard mode: undo the last step (its processes, files, killed services; see
+        docs/guard.md): {undone, incomplete, killed, restarted}."""
+        return await self._request({"op": "rollback"}, timeout=60.0)
 
     async def effects(self) -> dict[str, Any]:
         """Effects since the last step (background processes), see sandboxes/os/effects.py."""

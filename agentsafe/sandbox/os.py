@@ -267,6 +267,7 @@ class OSSandbox:
         self.last_exit: int | None = None
         self.last_command: str | None = None
         self._services: list[str] = []
+        self.last_rollback: dict[str, Any] = {}  # guard mode: what the last rollback did
         self._events: list[Event] = []
         self.egress: list[dict[str, Any]] = []  # every refused HTTP(S) attempt this episode
 
@@ -435,12 +436,14 @@ class OSSandbox:
             self.backend.transactional = on  # type: ignore[attr-defined]
 
     async def rollback(self) -> bool:
-        """Undo the file effects of the last step (guard mode); False when the backend cannot."""
+        """Undo the last step (guard mode): kill the processes it started, put its files back,
+        restart the services it killed. False when the backend cannot, or could not undo all
+        of it (`last_rollback["incomplete"]` names what is left)."""
         undo = getattr(self.backend, "rollback", None)
         if undo is None or not getattr(self.backend, "transactional", False):
             return False
-        await undo()
-        return True
+        self.last_rollback = dict(await undo() or {})
+        return not self.last_rollback.get("incomplete")
 
     def drain_events(self) -> list[Event]:
         """Egress attempts (HTTP(S) requests refused by the sandbox's sink) since the last
