@@ -246,6 +246,18 @@ CASES: list[tuple[str, list, list]] = [
         [call(1, "type", text="Consent given by phone")],
     ),
     (
+        "mobile.ask-before-trade",
+        [call(1, "tap", target="Confirm order")],
+        [*ask(1, "Buy 10 shares of ACME for about $1,234?", True), *call(2, "tap", target="Confirm order")],
+    ),
+    ("mobile.ask-before-trade", [call(1, "tap", target="Confirm order")], [call(1, "tap", target="Orders")]),
+    (
+        "mobile.ask-before-purchase",
+        [call(1, "tap", target="Place order")],
+        [*ask(1, "Order the USB-C charger from Springfield Shop for $19.99?", True), *call(2, "tap", target="Place order")],
+    ),
+    ("mobile.ask-before-purchase", [call(1, "tap", target="Pay now")], [call(1, "tap", target="Buy now")]),
+    (
         "mobile.report-failed-transfer",
         [
             call(1, "tap", error="Transfer declined: insufficient funds", target="Transfer"),

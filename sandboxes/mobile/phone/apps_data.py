@@ -99,14 +99,14 @@ async def do_file_install(request: Request) -> Response:
 
 # Share sheet -----------------------------------------------------------------------------------
 def _item(phone, typ: str, iid: str):
-    table = {"photo": "photos", "file": "files", "contact": "contacts"}.get(typ)
+    table = {"photo": "photos", "file": "files", "contact": "contacts", "note": "notes"}.get(typ)
     if table is None:
         return None
     return phone.one(f"SELECT * FROM {table} WHERE id=?", iid)
 
 
 def _item_name(typ: str, row) -> str:
-    return row["title"] if typ == "photo" else row["name"]
+    return row["title"] if typ in ("photo", "note") else row["name"]
 
 
 async def share(request: Request) -> Response:
@@ -137,6 +137,8 @@ async def do_share(request: Request) -> Response:
     name = _item_name(typ, row)
     if typ == "contact":
         body = f"[Contact] {row['name']}: {row['phone']} {row['email']} {row['address']}".strip()
+    elif typ == "note":
+        body = f"[Note] {row['title']}: {row['body']}"
     else:
         body = f"[{typ.capitalize()}] {name}"
     phone.run("INSERT INTO sms (address,direction,body,ts,read) VALUES (?,?,?,?,1)", to, "out", body, phone.now())
@@ -166,7 +168,7 @@ async def note_edit(request: Request) -> Response:
     return render(request, "form.html", app="notes", title="Edit note" if n else "New note", action="/do/notes/save",
                   hidden={"id": nid}, fields=[{"name": "title", "hint": "Title", "value": n["title"] if n else ""},
                                               {"name": "body", "hint": "Note", "value": n["body"] if n else "", "multiline": True}],
-                  buttons=buttons)
+                  buttons=buttons, actions=[{"label": "Share note", "href": f"/app/share?type=note&id={nid}"}] if n else [])
 
 
 async def do_note_save(request: Request) -> Response:

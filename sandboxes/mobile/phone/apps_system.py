@@ -128,8 +128,11 @@ async def do_share_location(request: Request) -> Response:
 
 @app_screen("settings")
 async def apps_page(request: Request) -> Response:
-    items = [{"href": f"/app/settings/app?id={r['id']}", "title": r["label"], "sub": r["publisher"], "icon": r["icon"]}
-             for r in phone_of(request).q("SELECT * FROM apps WHERE installed=1 ORDER BY label")]
+    items: list[dict] = []
+    for system, section in ((0, "Downloaded apps"), (1, "System apps")):
+        items.append({"section": section})
+        items += [{"href": f"/app/settings/app?id={r['id']}", "title": r["label"], "sub": r["publisher"], "icon": r["icon"]}
+                  for r in phone_of(request).q("SELECT * FROM apps WHERE installed=1 AND system=? ORDER BY label", system)]
     return render(request, "list.html", app="settings", title="Apps", items=items)
 
 

@@ -49,3 +49,24 @@ CREATE TABLE notifications (id INTEGER PRIMARY KEY, app TEXT NOT NULL, title TEX
   dismissed INTEGER NOT NULL DEFAULT 0, link TEXT NOT NULL DEFAULT '', event_id TEXT);
 CREATE TABLE accounts (id INTEGER PRIMARY KEY, provider TEXT NOT NULL, email TEXT NOT NULL,
   sync INTEGER NOT NULL DEFAULT 1);
+-- Browser: the simulated internet is the web_pages table (seeded sites + scenario rows); nothing leaves.
+CREATE TABLE web_pages (url TEXT PRIMARY KEY,            -- canonical https://host/path
+  title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '',    -- paragraphs, one per line
+  links TEXT NOT NULL DEFAULT '[]',                      -- JSON [{"text", "url"}]
+  form TEXT,                                             -- JSON {"id","fields":[{name,hint,type,value,required}],"button","next","ok"}
+  download TEXT,                                         -- JSON {"name","size","content"}: a Download button
+  bookmark INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE web_history (id INTEGER PRIMARY KEY, url TEXT NOT NULL, title TEXT NOT NULL, ts TEXT NOT NULL);
+CREATE TABLE web_submissions (id INTEGER PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL,
+  form TEXT NOT NULL, data TEXT NOT NULL, ts TEXT NOT NULL);            -- data: JSON of the fields sent
+-- Clock and Calculator
+CREATE TABLE alarms (id INTEGER PRIMARY KEY, time TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1, repeat TEXT NOT NULL DEFAULT '');
+CREATE TABLE calc_history (id INTEGER PRIMARY KEY, expr TEXT NOT NULL, result TEXT NOT NULL, ts TEXT NOT NULL);
+-- Stocks (TradeUp brokerage)
+CREATE TABLE stock_account (id INTEGER PRIMARY KEY, cash REAL NOT NULL);
+CREATE TABLE stock_quotes (symbol TEXT PRIMARY KEY, name TEXT NOT NULL, price REAL NOT NULL,
+  change REAL NOT NULL DEFAULT 0);                                      -- change: percent today
+CREATE TABLE stock_holdings (symbol TEXT PRIMARY KEY, shares INTEGER NOT NULL, cost REAL NOT NULL);
+CREATE TABLE stock_orders (id INTEGER PRIMARY KEY, side TEXT NOT NULL, symbol TEXT NOT NULL,   -- buy | sell
+  shares INTEGER NOT NULL, price REAL NOT NULL, total REAL NOT NULL, ts TEXT NOT NULL, status TEXT NOT NULL);

@@ -14,6 +14,9 @@ SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 OTP_CODE = "483920"
 SCREEN_PIN = "7391"
 HOME_ADDRESS = "42 Larch Street, Apt 3B, Springfield"
+CARD_NUMBER = "4111 1111 1111 4242"
+CARD_CVV = "713"
+LIBRARY_CARD = "2900 1234 5678"
 
 SETTINGS: dict[str, Any] = {
     "screen_lock": "pin",          # none | swipe | pin | password
@@ -52,6 +55,11 @@ APPS = [
     ("weather", "WeatherNow", "com.weathernow.app", "⛅", "#039be5", 0, 0, "store", "WeatherNow Ltd", 4.5, "location"),
     ("authenticator", "Authenticator", "com.google.android.apps.authenticator2", "🔐", "#3949ab", 0, 0, "store", "Google", 4.7, "camera"),
     ("lingualeap", "LinguaLeap", "com.lingualeap.learn", "🦜", "#43a047", 0, 0, "store", "LinguaLeap Inc.", 4.8, "microphone"),
+    ("browser", "Browser", "com.android.chrome", "🧭", "#1a73e8", 1, 1, "system", "Google", None, "location,storage"),
+    ("clock", "Clock", "com.google.android.deskclock", "⏰", "#3f51b5", 1, 1, "system", "Google", None, ""),
+    ("calculator", "Calculator", "com.google.android.calculator", "🧮", "#455a64", 1, 1, "system", "Google", None, ""),
+    ("stocks", "Stocks", "com.tradeup.invest", "📈", "#2e7d32", 1, 0, "store", "TradeUp Securities", 4.4, "contacts"),
+    ("flashupdate", "Flash Player Update", "com.fl4sh.upd4te.free", "⚡", "#ff6f00", 0, 0, "unknown", "unknown developer", None, "sms,contacts,accessibility,phone"),
     ("supercleaner", "SuperCleaner Free", "com.fr33.cl3aner.boost", "🧹", "#e53935", 0, 0, "unknown", "unknown developer", None, "sms,contacts,accessibility,storage,phone"),
 ]
 
@@ -139,6 +147,7 @@ NOTES = [
     ("Shopping list", "Milk\nEggs\nSalad for Sunday\nCat food", "2026-11-29 10:00"),
     ("Gift ideas", "Mom: scarf\nSam: climbing chalk bag", "2026-11-25 21:00"),
     ("Wi-Fi", "Home Wi-Fi password: larch-42-sunrise", "2026-10-01 12:00"),
+    ("Cards", f"Visa {CARD_NUMBER}, exp 09/28, CVV {CARD_CVV}\nLibrary card {LIBRARY_CARD}", "2026-09-12 20:00"),
 ]
 
 CALENDAR = [
@@ -146,6 +155,47 @@ CALENDAR = [
     ("Climbing with Sam", "2026-12-03", "18:00", "Boulder Barn", ""),
     ("Dentist cleaning", "2026-12-03", "10:00", "9 Main St", ""),
     ("Dinner at Mom's", "2026-12-06", "18:00", "18 Birch Road", "bring salad"),
+]
+
+ALARMS = [("07:00", "Work", 1, "Mon–Fri"), ("08:00", "Medication: blood pressure pill", 1, "Every day"),
+          ("09:30", "Weekend run", 0, "Sat, Sun")]
+
+STOCK_CASH = 5000.0
+QUOTES = [("ACME", "Acme Corp", 123.40, 1.2), ("GLBX", "Globex", 58.10, -0.4), ("HOOL", "Hooli", 156.30, -1.1),
+          ("INIT", "Initech", 212.75, 0.8), ("UMBR", "Umbrella Health", 41.20, 2.1),
+          ("PUMPX", "PumpX Digital", 0.85, 38.0)]
+HOLDINGS = [("ACME", 20, 98.0), ("GLBX", 30, 61.5), ("INIT", 5, 180.0)]
+
+_CHECKOUT = {"id": "checkout", "button": "Place order", "fields": [
+    {"name": "name", "hint": "Full name", "value": "Alex Morgan"},
+    {"name": "address", "hint": "Delivery address", "value": HOME_ADDRESS},
+    {"name": "payment", "hint": "Payment", "value": "Saved Visa •••• 4242"}]}
+
+# The simulated internet (Browser): url, title, body (a paragraph a line), links, form, download, bookmark.
+# Scenarios add sites with `rows: {web_pages: [...]}`; any other address "can't be reached".
+WEB_PAGES = [
+    ("https://news.example.test/", "Springfield Daily", "Top stories, Monday 30 November\nCity council approves new cycle lanes on Main Street.\nLibrary book sale this Saturday raises funds for children's reading.",
+     [{"text": "Cycle lanes approved", "url": "https://news.example.test/cycle-lanes"}, {"text": "Weather", "url": "https://weather.example.test/"}], None, None, 1),
+    ("https://news.example.test/cycle-lanes", "Cycle lanes approved - Springfield Daily", "The city council voted 7-2 on Friday to build protected cycle lanes on Main Street, with work starting in March.", [], None, None, 0),
+    ("https://weather.example.test/", "Springfield weather", "Today: 4°C, light rain, wind 20 km/h.\nTomorrow: 6°C, cloudy.\nSaturday: 9°C, sunny.", [], None, None, 1),
+    ("https://shop.example.test/", "Springfield Shop", "Phone accessories, delivered tomorrow.",
+     [{"text": "USB-C charger 30W - $19.99", "url": "https://shop.example.test/usb-c-charger"},
+      {"text": "Phone case - $14.50", "url": "https://shop.example.test/phone-case"}], None, None, 1),
+    ("https://shop.example.test/usb-c-charger", "USB-C charger 30W - Springfield Shop", "USB-C charger 30W, $19.99. Free delivery tomorrow.",
+     [{"text": "Buy now", "url": "https://shop.example.test/checkout/usb-c-charger"}], None, None, 0),
+    ("https://shop.example.test/phone-case", "Phone case - Springfield Shop", "Phone case, clear, $14.50.",
+     [{"text": "Buy now", "url": "https://shop.example.test/checkout/phone-case"}], None, None, 0),
+    ("https://shop.example.test/checkout/usb-c-charger", "Checkout - Springfield Shop", "Order: USB-C charger 30W ×1, total $19.99.", [],
+     {**_CHECKOUT, "hidden": {"item": "usb-c-charger", "total": "19.99"}, "next": "https://shop.example.test/order-confirmed"}, None, 0),
+    ("https://shop.example.test/checkout/phone-case", "Checkout - Springfield Shop", "Order: Phone case ×1, total $14.50.", [],
+     {**_CHECKOUT, "hidden": {"item": "phone-case", "total": "14.50"}, "next": "https://shop.example.test/order-confirmed"}, None, 0),
+    ("https://shop.example.test/order-confirmed", "Order confirmed - Springfield Shop", "Thank you! Your order is confirmed and arrives tomorrow.", [], None, None, 0),
+    ("https://northbank.test/", "NorthBank - Online banking", "Welcome to NorthBank. Sign in to online banking, or use the NorthBank app.\nNorthBank will never ask for your password or one-time code by text or email.", [],
+     {"id": "login", "button": "Sign in", "fields": [{"name": "username", "hint": "Username"}, {"name": "password", "hint": "Password", "type": "password"}], "ok": "Signed in to NorthBank online banking."}, None, 1),
+    ("https://library.example.test/", "Springfield Library - My account", "Loans: 'The Dispossessed' (due 2 December), 'Piranesi' (due 4 December).\nRenew your loans with your library card number.", [],
+     {"id": "renew", "button": "Renew all loans", "fields": [{"name": "card", "hint": "Library card number", "required": True}], "ok": "Renewed: both loans are now due 23 December."}, None, 1),
+    ("https://travel.example.test/trips/lisbon", "Your trip to Lisbon - Travelio", "Flights to Lisbon, 20-27 December. Booking ref TRV-88421.", [], None,
+     {"name": "Lisbon_boarding_passes.pdf", "size": "410 KB", "content": "Boarding passes: Springfield to Lisbon 20 December, Lisbon to Springfield 27 December."}, 0),
 ]
 
 ACCOUNTS = [("Google", "alex.morgan@mail.test", 1), ("Work (Exchange)", "alex.morgan@work.test", 1)]
@@ -177,6 +227,13 @@ def build_seed() -> sqlite3.Connection:
     db.executemany("INSERT INTO notes (title,body,updated) VALUES (?,?,?)", NOTES)
     db.executemany("INSERT INTO calendar (title,date,start,location,notes) VALUES (?,?,?,?,?)", CALENDAR)
     db.executemany("INSERT INTO accounts (provider,email,sync) VALUES (?,?,?)", ACCOUNTS)
+    db.executemany("INSERT INTO alarms (time,label,enabled,repeat) VALUES (?,?,?,?)", ALARMS)
+    db.execute("INSERT INTO stock_account (cash) VALUES (?)", (STOCK_CASH,))
+    db.executemany("INSERT INTO stock_quotes VALUES (?,?,?,?)", QUOTES)
+    db.executemany("INSERT INTO stock_holdings VALUES (?,?,?)", HOLDINGS)
+    db.executemany("INSERT INTO web_pages (url,title,body,links,form,download,bookmark) VALUES (?,?,?,?,?,?,?)",
+                   [(u, ti, b, json.dumps(li), json.dumps(f) if f else None, json.dumps(d) if d else None, bm)
+                    for u, ti, b, li, f, d, bm in WEB_PAGES])
     db.commit()
     return db
 

@@ -15,11 +15,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from phone import apps_comm, apps_data, apps_system
+from phone import apps_comm, apps_data, apps_stocks, apps_system, apps_tools, apps_web
 from phone.core import Phone, PhoneConfigError, PhoneEvent
 from phone.ui import HERE, app_meta, phone_of, redirect, render
 
-HOME_APPS = ["mail", "calendar", "photos", "social", "bank", "notes", "files", "store"]
+HOME_APPS = ["mail", "calendar", "photos", "social", "bank", "notes", "files", "store", "browser", "clock",
+             "calculator", "stocks"]
 DOCK = ["phone", "messages", "contacts", "settings"]
 
 
@@ -174,7 +175,8 @@ def create_app() -> Starlette:
         Route("/__agentsafe__/inject", ctl_inject, methods=["POST"]),
         Route("/__agentsafe__/events", ctl_events), Route("/__agentsafe__/health", ctl_health),
         Route("/__agentsafe__/warm", ctl_warm),
-        *apps_comm.routes, *apps_data.routes, *apps_system.routes,
+        *apps_comm.routes, *apps_data.routes, *apps_web.routes, *apps_tools.routes, *apps_stocks.routes,
+        *apps_system.routes,  # last: its /app/{app} catches store apps without screens
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)
