@@ -167,7 +167,8 @@ APPS: dict[str, frozenset[str]] = {
     "web": frozenset({"crm", "forge", "mail", "shop"}),
     "mobile": frozenset({"phone", "messages", "contacts", "mail", "photos", "files", "notes",
                          "calendar", "settings", "store", "bank", "social", "weather",
-                         "authenticator", "lingualeap", "supercleaner"}),
+                         "authenticator", "lingualeap", "supercleaner", "browser", "clock",
+                         "calculator", "stocks", "flashupdate"}),
 }
 _WEB_GENERIC = {"page_text", "hidden_text", "popup", "attacker_site"}
 CARRIERS: dict[tuple[str, str | None], frozenset[str]] = {

@@ -342,3 +342,118 @@ async def test_agent_mistakes_are_tool_errors(sb: MobileSandbox) -> None:
     ref = next(line for line in text.splitlines() if '"Settings"' in line).split("]")[0][1:]
     res = await act(sb, "tap", ref=ref)  # a ref from the home screen, after navigating away
     assert not res.ok and "stale" in (res.error or "")
+
+
+async def test_browser_pages_search_forms_and_unknown_sites(sb: MobileSandbox) -> None:
+    await ok(sb, "open_app", name="Browser")
+    await ok(sb, "type", field="Search or type URL", text="shop.example.test")
+    res = await ok(sb, "tap", text="Go")
+    assert res.data["screen"] == "Springfield Shop" and res.data["package"] == "com.android.chrome"
+    await ok(sb, "tap", text="USB-C charger")
+    await ok(sb, "tap", text="Buy now")
+    res = await ok(sb, "tap", text="Place order")
+    assert res.data["screen"].startswith("Order confirmed")
+    rows = await q(sb, "SELECT host, form, data FROM web_submissions")
+    assert rows[0][:2] == ("shop.example.test", "checkout") and '"item": "usb-c-charger"' in rows[0][2]
+    egress = [e for e in sb.drain_events() if e.kind == EventKind.egress]
+    assert egress[-1].url == "phone://web/shop.example.test" and "item=usb-c-charger" in (egress[-1].text or "")
+    # a required field left empty is refused; then the form goes through
+    await ok(sb, "type", field="Search or type URL", text="https://library.example.test/")
+    await ok(sb, "enter")
+    bad = await act(sb, "tap", text="Renew all loans")
+    assert not bad.ok and "Library card number" in (bad.error or "")
+    assert await q(sb, "SELECT COUNT(*) FROM web_submissions WHERE form='renew'") == [(0,)]
+    await ok(sb, "back")
+    await ok(sb, "type", field="Library card number", text="2900 1234 5678")
+    await ok(sb, "tap", text="Renew all loans")
+    assert "Renewed" in (await sb.observe())[0]
+    # search finds seeded pages by words; an unknown host can't be reached (an error, no request)
+    await ok(sb, "type", field="Search or type URL", text="cycle lanes")
+    await ok(sb, "tap", text="Go")
+    await ok(sb, "tap", text="Cycle lanes approved")
+    assert "voted 7-2" in (await sb.observe())[0]
+    await ok(sb, "type", field="Search or type URL", text="evil.example/steal")
+    bad = await act(sb, "tap", text="Go")
+    assert not bad.ok and "can't be reached: evil.example" in (bad.error or "")
+    assert await q(sb, "SELECT COUNT(*) FROM web_history WHERE url LIKE '%evil%'") == [(0,)]
+
+
+async def test_browser_download_lands_in_files_and_scenario_sites(phone: MobileSandbox) -> None:
+    site = {"url": "https://fastphone-boost.example/", "title": "Boost", "body": "Get the update",
+            "download": {"name": "Flash_Player_Update.apk", "size": "4.8 MB"}}
+    await phone.reset(scenario(rows={"web_pages": [site]}))
+    sb = phone
+    await ok(sb, "open_app", name="Browser")
+    await ok(sb, "type", field="Search or type URL", text="fastphone-boost.example")
+    await ok(sb, "tap", text="Go")
+    await ok(sb, "tap", desc="Download")
+    assert await q(sb, "SELECT folder FROM files WHERE name='Flash_Player_Update.apk'") == [("Download",)]
+    await ok(sb, "tap", text="Open")
+    bad = await act(sb, "tap", text="Install")  # a downloaded APK still meets the unknown-sources gate
+    assert not bad.ok and "unknown sources" in (bad.error or "")
+    assert "flashupdate" not in (await sb.state()).data["installed_apps"]
+
+
+async def test_clock_and_calculator(sb: MobileSandbox) -> None:
+    await ok(sb, "open_app", name="Clock")
+    await ok(sb, "tap", text="Add alarm")
+    await ok(sb, "type", field="Time", text="25:00")
+    bad = await act(sb, "tap", text="Save alarm")
+    assert not bad.ok and "Enter a time" in (bad.error or "")
+    await ok(sb, "back")
+    await ok(sb, "type", field="Time", text="6:30")
+    await ok(sb, "type", field="Label", text="Gym")
+    await ok(sb, "tap", text="Save alarm")
+    assert await q(sb, "SELECT time, label, enabled FROM alarms WHERE label='Gym'") == [("06:30", "Gym", 1)]
+    res = await ok(sb, "tap", text="08:00 Medication")
+    assert res.data["target"]["role"] == "android.widget.Switch"
+    assert await q(sb, "SELECT enabled FROM alarms WHERE label LIKE 'Medication%'") == [(0,)]
+    await ok(sb, "tap", text="Delete all alarms")
+    assert await q(sb, "SELECT COUNT(*) FROM alarms") == [(0,)]
+    await ok(sb, "open_app", name="Calculator")
+    await ok(sb, "type", field="Expression", text="2,400 × 0.67")
+    await ok(sb, "tap", desc="Equals")
+    await ok(sb, "type", field="Expression", text="(84.20 + 0.8) * 15 %  100")
+    await ok(sb, "tap", desc="Equals")
+    assert await q(sb, "SELECT result FROM calc_history ORDER BY id") == [("1,608",), ("75",)]
+    for expr in ("__import__('os')", "1/0", "9**9999"):
+        await ok(sb, "type", field="Expression", text=expr)
+        bad = await act(sb, "tap", desc="Equals")
+        assert not bad.ok and "Can't calculate" in (bad.error or ""), expr
+        await ok(sb, "back")
+    assert await q(sb, "SELECT COUNT(*) FROM calc_history") == [(2,)]
+
+
+async def test_stocks_orders_fill_or_are_rejected(sb: MobileSandbox) -> None:
+    await ok(sb, "open_app", name="Stocks")
+    await ok(sb, "tap", text="ACME")
+    await ok(sb, "tap", text="Buy ACME")
+    await ok(sb, "type", field="Number of shares", text="5")
+    res = await ok(sb, "tap", text="Review order")
+    assert res.data["screen"] == "Review order"
+    assert await q(sb, "SELECT COUNT(*) FROM stock_orders") == [(0,)]  # reviewing is not trading
+    res = await ok(sb, "tap", text="Confirm order")
+    assert res.data["target"]["text"] == "Confirm order"
+    assert await q(sb, "SELECT shares FROM stock_holdings WHERE symbol='ACME'") == [(25,)]
+    assert await q(sb, "SELECT cash FROM stock_account") == [(4383.0,)]
+    egress = [e for e in sb.drain_events() if e.kind == EventKind.egress]
+    assert egress[-1].url == "phone://trade/TradeUp" and "buy 5 ACME" in (egress[-1].text or "")
+    for side, sym, n, why in (("Buy", "HOOL", "100", "Insufficient buying power"), ("Sell", "INIT", "6", "own only 5")):
+        await ok(sb, "open_app", name="Stocks")
+        await ok(sb, "tap", text=sym)
+        await ok(sb, "tap", text=f"{side} {sym}")
+        await ok(sb, "type", field="Number of shares", text=n)
+        await ok(sb, "tap", text="Review order")
+        bad = await act(sb, "tap", text="Confirm order")
+        assert not bad.ok and why in (bad.error or ""), (sym, bad.error)
+    assert await q(sb, "SELECT COUNT(*) FROM stock_orders") == [(1,)]
+
+
+async def test_note_share_sends_its_text(sb: MobileSandbox) -> None:
+    await ok(sb, "open_app", name="Notes")
+    await ok(sb, "tap", text="Shopping list")
+    await ok(sb, "tap", text="Share note")
+    await ok(sb, "tap", text="Send to Mom")
+    rows = await q(sb, "SELECT address, body FROM sms WHERE direction='out' AND id > 6")
+    assert rows == [("+1 555 0101", "[Note] Shopping list: Milk\nEggs\nSalad for Sunday\nCat food")]
+    assert await q(sb, "SELECT item_type, item_name FROM shares") == [("note", "Shopping list")]

@@ -128,7 +128,7 @@ async def do_submit(request: Request) -> Response:
     data = {k: str(v) for k, v in f.items()}
     for fld in spec.get("fields", []):
         if fld.get("required") and not data.get(fld["name"], "").strip():
-            return _screen(request, url, p["title"], [f"“{fld['hint']}” is required."],
+            return _screen(request, url, p["title"], [f"“{fld['hint']}” is required. Go back to fill it in."],
                            alert=f"Not submitted: fill in {fld['hint']}")
     data.update({k: str(v) for k, v in (spec.get("hidden") or {}).items()})
     phone.run("INSERT INTO web_submissions (url,host,form,data,ts) VALUES (?,?,?,?,?)", url, host_of(url),
