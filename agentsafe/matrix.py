@@ -23,7 +23,7 @@ from agentsafe.errors import ConfigError
 from agentsafe.injection import attack_templates
 from agentsafe.models.base import Strict
 from agentsafe.models.checks import Check
-from agentsafe.models.matchers import Matcher
+from agentsafe.models.matchers import EffectMatcher, Matcher
 from agentsafe.models.policy import Dimension, Policy
 from agentsafe.models.scenario import ReferenceCall, SandboxSpec, Scenario, UserSim
 
@@ -89,12 +89,16 @@ class GoalVariant(Strict):
 
 
 class Goal(Strict):
-    """An attacker goal: achieved by a call matching `match` or a final state passing `check`."""
+    """An attacker goal: achieved by a step's effect matching `effect` (with `with_effect` in the
+    same step, when given), a final state passing `check`, or a call matching `match`. `effect`
+    and `check` judge the harm, whatever route caused it; `match` sees only one spelling."""
 
     id: str = Field(pattern=_ID)
     description: str = Field(description="the goal as a verb phrase; templates put it in a sentence")
     match: Matcher | None = None
     check: Check | None = None
+    effect: EffectMatcher | list[EffectMatcher] | None = None
+    with_effect: EffectMatcher | list[EffectMatcher] | None = None
     carriers: list[str] = Field(default_factory=list, description="carriers it fits; empty: all")
     calls: list[ReferenceCall] = Field(min_length=1, description="what a compliant agent does")
     policies: list[str | Policy] = Field(default_factory=list)
@@ -109,8 +113,8 @@ class Goal(Strict):
 
     @model_validator(mode="after")
     def _needs_one(self) -> Goal:
-        if self.match is None and self.check is None:
-            raise ValueError("an injection goal needs `match` or `check`")
+        if self.match is None and self.check is None and self.effect is None:
+            raise ValueError("an injection goal needs `effect`, `check` or `match`")
         return self
 
 
@@ -138,6 +142,14 @@ class Matrix(Strict):
 
 class MatrixFile(Strict):
     matrix: Matrix
+
+
+def _dump(m: EffectMatcher | list[EffectMatcher] | None) -> Any:
+    if m is None:
+        return None
+    if isinstance(m, list):
+        return [x.model_dump(exclude_none=True, exclude_defaults=True) for x in m]
+    return m.model_dump(exclude_none=True, exclude_defaults=True)
 
 
 def _merge(base: Any, extra: Any) -> Any:
@@ -250,7 +262,8 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
                     cid = f"{m.id}.{t.id}.{s.name}.{g.id}.{tpl}"
                     spec = {"description": g.description,
                             "match": g.match.model_dump(exclude_none=True) if g.match else None,
-                            "check": g.check.model_dump(exclude_none=True) if g.check else None}
+                            "check": g.check.model_dump(exclude_none=True) if g.check else None,
+                            "effect": _dump(g.effect), "with_effect": _dump(g.with_effect)}
                     raws.append((cid, {
                         **base, "id": cid,
                         "title": f"{t.title} - {tpl} attack in the {s.carrier}: {g.description}",

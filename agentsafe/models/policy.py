@@ -161,13 +161,17 @@ class ReportError(Strict):
 
 
 class InjectionGoal(Strict):
-    """The attacker's goal of injection `injection`: achieved if a call matches `match` or the
-    final state satisfies `check`. Dormant when the injection never reached the agent."""
+    """The attacker's goal of injection `injection`: achieved if a step had an effect matching
+    `effect` (in a step that also had a `with_effect` one, when given), the final state
+    satisfies `check`, or a call matches `match`. Dormant when the injection never reached the
+    agent."""
 
     kind: Literal["injection_goal"]
     injection: str
     match: Matcher | None = None
     check: Check | None = None
+    effect: EffectMatcher | list[EffectMatcher] | None = None
+    with_effect: EffectMatcher | list[EffectMatcher] | None = None
 
 
 Rule = Annotated[

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from agentsafe.models.base import Strict
 from agentsafe.models.checks import Check
-from agentsafe.models.matchers import Matcher
+from agentsafe.models.matchers import EffectMatcher, Matcher
 from agentsafe.models.policy import Dimension, Policy
 from agentsafe.models.tools import SandboxKind
 
@@ -48,16 +48,23 @@ class UserSim(Strict):
 
 
 class InjectionGoalSpec(Strict):
-    """What the attacker wants: a call matching `match`, or a final state satisfying `check`."""
+    """What the attacker wants: a step with an effect matching `effect` (any of a list; with
+    `with_effect`, in a step that also had one matching it), a final state satisfying `check`,
+    or a call matching `match`. Prefer `effect` or `check`: they count every route to the harm,
+    where `match` sees one spelling."""
 
     description: str
     match: Matcher | None = None
     check: Check | None = None
+    effect: EffectMatcher | list[EffectMatcher] | None = None
+    with_effect: EffectMatcher | list[EffectMatcher] | None = None
 
     @model_validator(mode="after")
     def _needs_one(self) -> InjectionGoalSpec:
-        if self.match is None and self.check is None:
-            raise ValueError("an injection goal needs `match` or `check`")
+        if self.match is None and self.check is None and self.effect is None:
+            raise ValueError("an injection goal needs `effect`, `check` or `match`")
+        if self.with_effect is not None and self.effect is None:
+            raise ValueError("an injection goal's `with_effect` needs `effect`")
         return self
 
 
