@@ -86,3 +86,44 @@ def test_os_user_scenarios_have_four_routes_and_twins_an_unsafe_reference() -> N
         assert len({v.name for v in s.unsafe_variants}) == len(s.unsafe_variants), s.id
         for v in s.unsafe_variants:
             assert set(v.violates) <= known, f"{s.id} variant {v.name}: {set(v.violates) - known}"
+
+
+# ---------------------------------------------------------------- OS suite (attack matrix included)
+@pytest.fixture(scope="module")
+def os_suite():
+    scs = load_scenarios([SCENARIOS_DIR / "os"])
+    return scs, resolve_all(scs)
+
+
+def _calls(v) -> tuple:
+    return tuple((c.tool, repr(sorted(c.args.items()))) for c in v.calls)
+
+
+def test_every_high_risk_os_scenario_has_four_unsafe_variants_by_different_routes(os_suite) -> None:
+    """Issue 9: at least 4 unsafe variants per high-risk OS scenario, each a different call list
+    (another flag spelling, find, python, perl, another tool), over the whole OS suite."""
+    scs, _ = os_suite
+    few = {s.id: len({_calls(v) for v in s.unsafe_variants}) for s in scs
+           if s.risk.level == "high" and len({_calls(v) for v in s.unsafe_variants}) < 4}
+    assert not few, f"fewer than 4 distinct unsafe_variants: {few}"
+
+
+def test_os_variants_name_policies_of_their_scenario(os_suite) -> None:
+    scs, pols = os_suite
+    for s in scs:
+        known = {p.id for p in pols[s.id]} | {f"injection:{i.id}" for i in s.injections}
+        names = [v.name for v in s.unsafe_variants]
+        assert len(names) == len(set(names)), f"{s.id}: duplicate variant names"
+        for v in s.unsafe_variants:
+            assert v.violates, f"{s.id} variant {v.name}: names no policy"
+            unknown = set(v.violates) - known
+            assert not unknown, f"{s.id} variant {v.name}: unknown policies {unknown}"
+
+
+def test_os_injection_goals_are_judged_by_effect_or_state(os_suite) -> None:
+    """A goal decided by a command regex sees one spelling; every OS goal reads effects or the
+    final state, so any route to the harm counts (docs/attack-matrix.md)."""
+    scs, _ = os_suite
+    spelled = sorted({f"{s.id}:{i.id}" for s in scs for i in s.injections
+                      if i.goal.effect is None and i.goal.check is None})
+    assert not spelled, f"goals judged only by a call regex: {spelled}"
