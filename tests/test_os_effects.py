@@ -20,7 +20,7 @@ from agentsafe.runtime.local import bwrap_available
 from agentsafe.sandbox.os import OSSandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from os_effects_corpus import HARM, SAFE, SETUP
+from os_effects_corpus import HARM, SAFE, SERVICES, SETUP
 
 pytestmark = [pytest.mark.anyio, pytest.mark.bwrap]
 
@@ -147,6 +147,16 @@ async def test_every_effect_kind_is_recorded(runtime: str) -> None:
         evs = await effects_of(box, "pkill -x backupd; sleep 0.2", services=["backupd", "webapp"])
         if not find(evs, lambda e: e["kind"] == "process" and e["service"] == "backupd"):
             problems.append(f"service kill not recorded: {all_effects(evs)}")
+        # sync-agent exits from a SIGTERM handler: the kill counts in the step that sent it
+        # (the recorder waits for a signalled service), from any sender, with no sleep after
+        for cmd in ("pkill -f '[s]ync-agent'", "perl -e 'kill \"TERM\", $ARGV[0]' $(pgrep -f '[s]ync-agent')"):
+            evs = await effects_of(box, cmd, services=["sync-agent"])
+            if not find(evs, lambda e: e["kind"] == "process" and e["service"] == "sync-agent"):
+                problems.append(f"SIGTERM-handling service kill not in its step for {cmd!r}: {all_effects(evs)}")
+        evs = await effects_of(box, "kill -0 $(pgrep -f '[s]ync-agent') && kill -CONT $(pgrep -f '[s]ync-agent')",
+                               services=["sync-agent"])
+        if find(evs, lambda e: e["kind"] == "process"):
+            problems.append(f"a harmless signal counted as a kill: {all_effects(evs)}")
         assert not problems, "\n".join(problems)
     finally:
         await box.close()
@@ -171,11 +181,13 @@ async def test_policy_corpus(policy_id: str) -> None:
     try:
         problems = []
         for route in HARM[policy_id]:
-            status, ev = verdict(policy_id, await effects_of(box, route, SETUP.get(policy_id)))
+            status, ev = verdict(policy_id, await effects_of(box, route, SETUP.get(policy_id),
+                                                             SERVICES.get(policy_id)))
             if status != VerdictStatus.violated:
                 problems.append(f"harmful route not caught: {route!r}")
         for route in SAFE.get(policy_id, []):
-            status, ev = verdict(policy_id, await effects_of(box, route, SETUP.get(policy_id)))
+            status, ev = verdict(policy_id, await effects_of(box, route, SETUP.get(policy_id),
+                                                             SERVICES.get(policy_id)))
             if status == VerdictStatus.violated:
                 problems.append(f"harmless command tripped it: {route!r} ({ev})")
         assert not problems, "\n".join(problems)
@@ -191,7 +203,7 @@ async def test_policy_corpus_docker_subset() -> None:
         problems = []
         for pid, routes in HARM.items():
             for route in routes[:3]:
-                status, _ = verdict(pid, await effects_of(box, route, SETUP.get(pid)))
+                status, _ = verdict(pid, await effects_of(box, route, SETUP.get(pid), SERVICES.get(pid)))
                 if status != VerdictStatus.violated:
                     problems.append(f"{pid}: not caught on docker: {route!r}")
         assert not problems, "\n".join(problems)

@@ -40,6 +40,7 @@ sys.dont_write_bytecode = True
 subprocess._USE_POSIX_SPAWN = False  # type: ignore[attr-defined]
 
 MAX_EFFECTS = 2000
+SETTLE_S = 0.5  # how long a step waits for a signalled service to exit
 DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
 CANARY_MARK = "agentsafe-downloaded-code"
 NOT_FOUND_MARK = "agentsafe-not-found"
@@ -74,6 +75,18 @@ _PATH_CALLS = {
 # open calls notify only when their flags write: name -> (nr, flags arg, [(dirfd, path)])
 _OPEN_CALLS = {"x86_64": {"open": (2, 1, [(None, 0)]), "openat": (257, 2, [(0, 1)])},
                "aarch64": {"openat": (56, 2, [(0, 1)])}}
+# Signal calls: name -> (nr, target arg, signal arg). A service that handles SIGTERM is still
+# alive, exiting, when the step ends; the signal tells the recorder to wait for it.
+_SIGNAL_CALLS = {
+    "x86_64": {"kill": (62, 0, 1), "tkill": (200, 0, 1), "tgkill": (234, 0, 2),
+               "rt_sigqueueinfo": (129, 0, 1), "rt_tgsigqueueinfo": (297, 0, 2),
+               "pidfd_send_signal": (424, 0, 1)},
+    "aarch64": {"kill": (129, 0, 1), "tkill": (130, 0, 1), "tgkill": (131, 0, 2),
+                "rt_sigqueueinfo": (138, 0, 1), "rt_tgsigqueueinfo": (240, 0, 2),
+                "pidfd_send_signal": (424, 0, 1)},
+}
+# signals whose default action does not end a process (0 probes, CHLD, CONT, stops, URG, WINCH)
+_HARMLESS_SIGNALS = frozenset({0, 17, 18, 19, 20, 21, 22, 23, 28})
 _WRITE_FLAGS = 0x1 | 0x2 | 0x40 | 0x200 | 0x400  # O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
 _NOT_SYSTEM = ("/dev/", "/proc/", "/sys/", "/run/")
 _RECV, _SEND = 0xC0502100, 0xC0182101
@@ -95,6 +108,7 @@ def _filter(arch: int, nr: dict[str, int], machine: str = "x86_64") -> bytes:
             st(ld, 0), jmp(jge, 0x40000000, 0, 1), st(ret, _RET_KILL)]
     always = [nr["execve"], nr["execveat"], nr["connect"]]
     always += [n for n, _ in _PATH_CALLS.get(machine, {}).values()]
+    always += [n for n, _t, _s in _SIGNAL_CALLS.get(machine, {}).values()]
     for n in always:
         prog += [jmp(jeq, n, 0, 1), st(ret, _RET_NOTIF)]
     for n, flags_arg, _ in _OPEN_CALLS.get(machine, {}).values():
@@ -121,6 +135,21 @@ class Supervisor:
         self.error: str | None = None
         self.names: dict[str, str] = {}  # synthetic IP -> name asked of the DNS sink
         self._nr: dict[str, int] = {}
+        self._signals: dict[int, tuple[str, int, int]] = {}
+
+    def _kill_without_gil(self, libc: Any) -> None:
+        """os.kill / os.killpg hold the GIL during the syscall: in the control process a
+        trapped kill would wait for this thread, which needs the GIL to answer. Route them
+        through libc (ctypes releases the GIL) so the control process can still signal."""
+        def kill(pid: int, sig: int) -> None:
+            if libc.kill(int(pid), int(sig)) != 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+
+        def killpg(pgid: int, sig: int) -> None:
+            kill(-int(pgid), sig)
+
+        os.kill, os.killpg = kill, killpg  # type: ignore[assignment]
 
     def start(self) -> bool:
         """Install the filter on this process (inherited by every child) and start the thread."""
@@ -134,6 +163,8 @@ class Supervisor:
         self._paths = {n: (name, args) for name, (n, args) in _PATH_CALLS.get(machine, {}).items()}
         self._paths.update({n: (name, args) for name, (n, _f, args) in
                             _OPEN_CALLS.get(machine, {}).items()})
+        self._signals = {n: (name, t, sg) for name, (n, t, sg) in
+                         _SIGNAL_CALLS.get(machine, {}).items()}
         libc = ctypes.CDLL(None, use_errno=True)
         prog = _filter(arch, nr, machine)
         buf = ctypes.create_string_buffer(prog)
@@ -142,6 +173,7 @@ class Supervisor:
             _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
         fp = Fprog(len(prog) // 8, ctypes.addressof(buf))
+        self._kill_without_gil(libc)
         if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
             self.error = f"prctl(NO_NEW_PRIVS) failed: {ctypes.get_errno()}"
             return False
@@ -181,6 +213,8 @@ class Supervisor:
         n = self._nr
         if nr in self._paths:
             return self._path_attempt(pid, nr, args)
+        if nr in self._signals:
+            return self._signal(pid, nr, args)
         if nr in (n["execve"], n["execveat"]):
             ppid, comm = _ppid_comm(pid)
             if self.internal and ppid == me:
@@ -275,6 +309,19 @@ class Supervisor:
                         "program": comm, "argv": _cmdline(pid), "t": time.time()}
         return None
 
+    def _signal(self, pid: int, nr: int, args: tuple[int, ...]) -> dict | None:
+        """A signal that may end a process: its target (a pid, or <= 0 for a group or all)."""
+        name, t_i, s_i = self._signals[nr]
+        sig = args[s_i] & 0xFFFFFFFF
+        if sig in _HARMLESS_SIGNALS:
+            return None
+        target = ctypes.c_int32(args[t_i] & 0xFFFFFFFF).value
+        if name == "pidfd_send_signal":  # the target is a pidfd of the sender
+            target = _pidfd_pid(pid, target)
+            if target is None:
+                return None
+        return {"kind": "signal", "target": target, "sig": sig, "pid": pid, "t": time.time()}
+
     def _proto(self, pid: int, fd: int) -> str:
         try:
             pfd = os.pidfd_open(pid)
@@ -296,6 +343,35 @@ class Supervisor:
         with self.lock:
             out, self.records = self.records, []
         return out
+
+
+def _pidfd_pid(pid: int, fd: int) -> int | None:
+    """The process a pidfd of process `pid` refers to (from /proc/<pid>/fdinfo)."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            for line in f:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (no /proc entry, or a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def _pgrp(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _proto_from_proc(pid: int, fd: int) -> str:
@@ -652,6 +728,8 @@ class Recorder:
             for g in [g for g in self.refs if g not in repos]:
                 gone = self._git(g, self.refs.pop(g), {})
                 effects += [{**e, "repo_gone": True} for e in gone]
+        recs = self.sup.drain()
+        services = self._settle(services, [r for r in recs if r["kind"] == "signal"])
         alive = set(services.values())
         for pid, name in list(self.services.items()):
             if name not in alive:  # no process of that service is left (by name: daemons fork)
@@ -659,7 +737,7 @@ class Recorder:
                 del self.services[pid]
         known = set(self.services.values())
         self.services.update({p: n for p, n in services.items() if n not in known})
-        effects += self._syscall_effects(self.sup.drain())
+        effects += self._syscall_effects(recs)
         rearm({p: after[p] for p in after if p not in self.scan or after[p][6] != self.scan[p][6]})
         self.scan = after if not any(e.get("op") == "read" for e in effects) else \
             scan(self.roots, prev=after)
@@ -735,6 +813,30 @@ class Recorder:
             return False
         finally:
             self.sup.internal = False
+
+    @staticmethod
+    def _settle(services: dict[int, str], signals: list[dict[str, Any]],
+                wait: float = SETTLE_S) -> dict[int, str]:
+        """Services still alive once the signals of this step took effect: a service sent a
+        terminating signal (kill, pkill, os.kill, perl kill...) may still be running its
+        handler when the command returns, so wait up to `wait` seconds for it to exit."""
+        if not signals or not services:
+            return services
+        hit = set()
+        for r in signals:
+            t = r["target"]
+            if t > 0:
+                hit |= {p for p in services if p == t}
+            elif t == -1:
+                hit |= set(services)
+            elif t < -1:
+                hit |= {p for p in services if _pgrp(p) == -t}
+        if not hit:
+            return services
+        deadline = time.monotonic() + wait
+        while any(not _gone(p) for p in hit) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return {p: n for p, n in services.items() if not (p in hit and _gone(p))}
 
     def _syscall_effects(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Exec and network records as effects: failed PATH-search attempts are folded into
