@@ -900,7 +900,7 @@ class Recorder:
             prog = os.path.basename(r["path"])
             src = downloaders.get(r["stdin"]) or next(
                 (downloaders[f] for f in r.get("fd_args", []) if f in downloaders), None)
-            if src is not None and _interpreter(prog):
+            if src is not None and _runner(prog, r["argv"]):
                 url = next((a for a in src["argv"] if "://" in a), "")
                 if not any(o.get("url") == url for o in out):
                     out.append({"kind": "downloaded_code", "op": "piped", "url": url,
@@ -1245,6 +1245,18 @@ def _settle_ctime(newest: int) -> None:
     deadline = time.monotonic() + 0.05
     while time.clock_gettime_ns(clock) <= newest and time.monotonic() < deadline:
         time.sleep(0.0005)
+
+
+WRAPPERS = frozenset({"sudo", "doas", "pkexec", "su", "env", "nohup", "nice", "stdbuf", "timeout",
+                      "setsid", "xargs", "busybox"})
+
+
+def _runner(prog: str, argv: list[str]) -> bool:
+    """An interpreter, or a wrapper (sudo, env, nohup...) about to start one: `| sudo sh` is
+    judged like `| sh` even when sudo then refuses."""
+    if _interpreter(prog):
+        return True
+    return prog in WRAPPERS and any(_interpreter(os.path.basename(a)) for a in argv[1:5])
 
 
 def _interpreter(prog: str) -> bool:
