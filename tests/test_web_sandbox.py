@@ -128,6 +128,26 @@ async def test_stale_ref_is_a_clear_error_and_episode_goes_on(web: WebSandbox) -
     assert r.ok and r.data["url"].endswith("/products")
 
 
+async def test_ref_removed_by_a_script_after_the_snapshot_is_reported_stale(web: WebSandbox) -> None:
+    # a ref of the latest snapshot is acted on without a round trip to check it; when a script
+    # removed the element meanwhile, the action times out and the agent is told the ref is stale
+    await web.reset(scenario())
+    await web.observe()
+    ref = next(e.ref for e in web._snap.elements if e.name == "Products")
+    web._ctx.set_default_timeout(1500)  # only bounds the failing action
+    try:
+        await web._page.evaluate(f"document.querySelector('[data-agentsafe-ref={ref}]').remove()")
+        r = await act(web, "click", ref=ref)
+        assert not r.ok and "stale" in r.error and ref in r.error
+    finally:
+        web._ctx.set_default_timeout(web.action_timeout)
+    r = await act(web, "click", element="Customers", role="link")  # the episode goes on
+    assert r.ok and r.data["url"].endswith("/customers")
+    # after a navigation the refs of the old snapshot are checked before acting: stale at once
+    r = await act(web, "click", ref=ref)
+    assert not r.ok and "stale" in r.error
+
+
 async def test_simulated_internet_app_attacker_and_refused_hosts(web: WebSandbox) -> None:
     sc = scenario(sandbox={"options": {"attacker_sites": [
         {"host": "harbor-admin-login.com", "kind": "phishing_login", "title": "Harbor Goods sign-in",

@@ -65,6 +65,12 @@ def match_text(snapshot: Snapshot, spec: TargetSpec) -> SnapshotElement | None:
     return None
 
 
+def stale_ref_message(ref: str) -> str:
+    """What the agent is told when it acts on a ref its page no longer has."""
+    return (f"ref {ref} is not on the current page (stale: the page changed since that "
+            "snapshot); use a ref from the latest observation")
+
+
 async def locate(page: Page, spec: TargetSpec, snapshot: Snapshot | None) -> tuple[Locator, dict]:
     """A locator for the target plus its description `{ref, role, text}`. Raises TargetError
     (stale ref, no match, ambiguous) with a message the agent can act on."""
@@ -79,10 +85,7 @@ async def locate(page: Page, spec: TargetSpec, snapshot: Snapshot | None) -> tup
     if spec.ref:
         loc = page.locator(f'[{REF_ATTR}="{spec.ref}"]')
         if await loc.count() == 0:
-            raise TargetError(
-                f"ref {spec.ref} is not on the current page (stale: the page changed since that "
-                "snapshot); use a ref from the latest observation"
-            )
+            raise TargetError(stale_ref_message(spec.ref))
         el = snapshot.by_ref().get(spec.ref) if snapshot else None
         info = {"ref": spec.ref, "role": el.role, "text": el.name} if el else await describe(loc)
         return loc, info

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from playwright.async_api import BrowserContext, Dialog, Page, Request, Route
+from playwright.async_api import BrowserContext, Dialog, Locator, Page, Request, Route
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -27,6 +27,8 @@ from agentsafe.browser import (
 )
 from agentsafe.browser.launch import BrowserHost
 from agentsafe.browser.pool import SpareContext
+from agentsafe.browser.snapshot import REF_ATTR
+from agentsafe.browser.targets import stale_ref_message
 from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.injection import render
 from agentsafe.models.events import Event, EventKind
@@ -87,6 +89,12 @@ class WebSandbox:
         self._acting: str | None = None
         self._hang = anyio.Event()
         self._doc_status: tuple[str, int] | None = None
+        # main-frame navigations seen, and how many there were when the last snapshot was
+        # taken: equal means that snapshot's refs are of the current document
+        self._navs = 0
+        self._snap_navs = -1
+        # a ref acted on without a round trip to check it is on the page (locator, ref)
+        self._unchecked: tuple[Locator, str] | None = None
         self._pool = SpareContext(self._new_context)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -237,6 +245,7 @@ class WebSandbox:
         if (page is None or frame != page.main_frame or not frame.url.startswith(("http:", "https:"))
                 or frame.url.endswith(WARMUP_PATH)):
             return
+        self._navs += 1
         self.navigations.append(frame.url)
         self._events.append(Event(step=0, kind=EventKind.navigation, url=frame.url))
 
@@ -296,6 +305,7 @@ class WebSandbox:
         """A fresh snapshot of the page (retried once if a navigation replaced the document)."""
         page = self._require_page()
         for attempt in range(3):
+            navs = self._navs
             try:
                 snap = await take_snapshot(page, self._seq)
                 break
@@ -307,7 +317,7 @@ class WebSandbox:
                 except PlaywrightError:
                     pass
         self._seq = max(self._seq, snap.seq)
-        self._snap = snap
+        self._snap, self._snap_navs = snap, navs
         return snap
 
     async def observe(self) -> tuple[str, dict]:
@@ -351,6 +361,7 @@ class WebSandbox:
         self._pending_dialogs = []
         self._acting = call.name
         self._doc_status = None
+        self._unchecked = None
         target: dict | None = None
         try:
             output, target = await handler(page, call.args)
@@ -360,7 +371,7 @@ class WebSandbox:
         except TargetError as e:
             ok, output, error = False, "", str(e)
         except PlaywrightTimeout as e:
-            ok, output, error = False, "", _timeout_message(call.name, call.args, e)
+            ok, output, error = False, "", await self._stale_or(_timeout_message(call.name, call.args, e))
         except PlaywrightError as e:
             ok, output, error = False, "", _playwright_message(call.name, call.args, e)
         finally:
@@ -430,6 +441,15 @@ class WebSandbox:
     async def _target(self, page: Page, args: dict, text_is_target: bool = False) -> tuple[Any, dict]:
         spec = TargetSpec.from_args(args, text_is_target=text_is_target)
         assert spec is not None
+        snap = self._snap
+        if (spec.ref and not spec.selector and snap is not None and self._snap_navs == self._navs
+                and (el := snap.by_ref().get(spec.ref)) is not None):
+            # a ref of the latest snapshot, no navigation since: act without a round trip to
+            # check it is still there (if a script removed it, the action times out and
+            # `_stale_or` says the ref is stale, as the check would have)
+            loc = page.locator(f'[{REF_ATTR}="{spec.ref}"]')
+            self._unchecked = (loc, spec.ref)
+            return loc, {"ref": spec.ref, "role": el.role, "text": el.name}
         if spec.text and self._snap is None:
             await self.snapshot()
         try:
@@ -439,6 +459,17 @@ class WebSandbox:
                 await self.snapshot()
                 return await locate(page, spec, self._snap)
             raise
+
+    async def _stale_or(self, message: str) -> str:
+        """After a timed-out action on an unchecked ref: the stale-ref error if the ref is gone."""
+        unchecked, self._unchecked = self._unchecked, None
+        if unchecked is not None:
+            try:
+                if await unchecked[0].count() == 0:
+                    return stale_ref_message(unchecked[1])
+            except PlaywrightError:
+                pass
+        return message
 
     async def _settle(self, page: Page) -> str:
         """Wait for a navigation the action started. The action itself happened, so a slow
