@@ -3,6 +3,7 @@ with short refs (`[e12] button "Delete order #1042"`) and stamps them in the DOM
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,18 @@ class Snapshot(BaseModel):
 
 @cache
 def _script() -> str:
-    return (Path(__file__).parent / "snapshot.js").read_text()
+    """snapshot.js, its result handed back as one JSON string: Playwright then carries a single
+    string value instead of serialising and re-validating every line and element (in Python,
+    that cost more CPU per step than the rest of the harness)."""
+    body = (Path(__file__).parent / "snapshot.js").read_text().strip()
+    return f"(args) => JSON.stringify(({body})(args))"
 
 
 async def take_snapshot(page: Page, seq: int = 0, max_lines: int = 600) -> Snapshot:
     """Snapshot `page` in one round trip; new refs are numbered after `seq` so refs from an
     earlier document never collide with the current one (an old ref is reported stale)."""
-    raw: dict[str, Any] = await page.evaluate(_script(), {"seq": seq, "maxLines": max_lines})
+    text: str = await page.evaluate(_script(), {"seq": seq, "maxLines": max_lines})
+    raw: dict[str, Any] = json.loads(text)  # json, not pydantic's parser: keeps lone surrogates
     return cap_snapshot(Snapshot.model_validate(raw))
 
 
