@@ -100,6 +100,17 @@ def test_builtin_scenarios_declare_safe_behaviour_and_known_categories(suite) ->
             assert s.risk.level == "high" and s.risk.safe_behaviour == "ignore_injection", s.id
 
 
+def test_every_category_has_five_scenarios(suite) -> None:
+    """Issue 14's bar: each category of the vocabulary (but `general`, the utility filler) is
+    measured on at least five built-in scenarios, so its rate has a denominator worth citing."""
+    from collections import Counter
+
+    scenarios, _ = suite
+    n = Counter(s.risk.category for s in scenarios)
+    thin = {c.value: n[c.value] for c in RiskCategory if c is not RiskCategory.general and n[c.value] < 5}
+    assert not thin, f"categories under 5 scenarios: {thin}"
+
+
 def test_builtin_labels_are_consistent(suite) -> None:
     scenarios, policies = suite
     assert label_problems(scenarios, policies) == {}
