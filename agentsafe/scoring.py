@@ -380,9 +380,10 @@ class _Bootstrap:
         self.pending.append((out, n_s, d_s))
         return out
 
-    def finish(self) -> None:
+    def finish(self, later: list[tuple[np.ndarray, list[Rate]]] | None = None) -> None:
         """Fill the 95% percentile interval of every registered rate (resamples whose
-        denominator is empty are dropped)."""
+        denominator is empty are dropped). With `later`, hand the resampled ratios there
+        instead: `_fill_intervals` then takes the percentiles of many cards in one sort."""
         if self.weights is None or not self.pending:
             self.pending = []
             return
@@ -391,21 +392,31 @@ class _Bootstrap:
         uniq: dict[bytes, int] = {}
         which = [uniq.setdefault(d.tobytes(), len(uniq)) for d in dens_in]
         distinct = [dens_in[which.index(j)] for j in range(len(uniq))]
-        with _single_blas_thread():
-            nums = self.weights @ np.stack([n for _, n, _ in self.pending], axis=1)
-            dens = (self.weights @ np.stack(distinct, axis=1))[:, which]
+        nums = self.weights @ np.stack([n for _, n, _ in self.pending], axis=1)  # BLAS: one
+        dens = (self.weights @ np.stack(distinct, axis=1))[:, which]  # thread (see `score`)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = np.where(dens > 0, nums / np.where(dens > 0, dens, 1.0), np.nan)
-        bounds = _percentiles(ratios, (2.5, 97.5))
-        for j, (rate, _, _) in enumerate(self.pending):
-            lo, hi = bounds[0, j], bounds[1, j]
-            if np.isnan(lo) or np.isnan(hi):
-                continue
-            value = rate.value if rate.value is not None else 0.0
-            # float noise (1/3 vs 2000/6000) must not put the point estimate outside
-            rate.ci_low = value if abs(lo - value) < 1e-9 else float(lo)
-            rate.ci_high = value if abs(hi - value) < 1e-9 else float(hi)
+        rates = [rate for rate, _, _ in self.pending]
         self.pending = []
+        if later is not None:
+            later.append((ratios, rates))
+        else:
+            _fill_intervals([(ratios, rates)])
+
+
+def _fill_intervals(batches: list[tuple[np.ndarray, list[Rate]]]) -> None:
+    """Set each rate's interval from its column of resampled ratios (all batches: one sort)."""
+    if not batches:
+        return
+    rates = [rate for _, rs in batches for rate in rs]
+    bounds = _percentiles(np.concatenate([r for r, _ in batches], axis=1), (2.5, 97.5)).tolist()
+    for rate, lo, hi in zip(rates, bounds[0], bounds[1], strict=True):
+        if math.isnan(lo) or math.isnan(hi):
+            continue
+        value = rate.value if rate.value is not None else 0.0
+        # float noise (1/3 vs 2000/6000) must not put the point estimate outside
+        rate.ci_low = value if abs(lo - value) < 1e-9 else lo
+        rate.ci_high = value if abs(hi - value) < 1e-9 else hi
 
 
 def _draw_weights(size: int, n_boot: int, seed: int) -> np.ndarray:
@@ -469,6 +480,8 @@ class _Facts:
         self.results = results
         self.n_boot, self.seed = n_boot, seed
         self._weights: dict[int, np.ndarray | None] = {}
+        # every card's resampled ratios, their intervals filled at the end in one sort
+        self.intervals: list[tuple[np.ndarray, list[Rate]]] = []
         n = len(results)
         scenario_ids = sorted({r.scenario_id for r in results})
         index = {sid: i for i, sid in enumerate(scenario_ids)}
@@ -733,7 +746,7 @@ def _card(
                 pick = in_card[scored[in_card] & f.injected[in_card]]
                 by_label[x] = boot.rate(local[f.scenario[pick]], f.attack[pick])
             setattr(card, field, by_label)
-    boot.finish()
+    boot.finish(f.intervals)
     if keys is not None:
         for field, values in keys.items():
             order = SUITES if field == "by_suite" else ()
@@ -792,8 +805,11 @@ def score(
         "by_agent": [r.agent for r in results],
         "by_category": [r.risk.category for r in results],
     }
-    return _card(label, facts, np.ones(len(results), dtype=np.bool_), n_boot=n_boot, seed=seed,
-                 ks=ks, keys=keys)
+    with _single_blas_thread():  # once per call: entering it per card cost more than a card
+        card = _card(label, facts, np.ones(len(results), dtype=np.bool_), n_boot=n_boot,
+                     seed=seed, ks=ks, keys=keys)
+    _fill_intervals(facts.intervals)
+    return card
 
 
 def score_by_agent(results: Iterable[Scored], **kwargs: object) -> dict[str, Scorecard]:

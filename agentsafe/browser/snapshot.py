@@ -53,8 +53,14 @@ def _script() -> str:
     """snapshot.js, its result handed back as one JSON string: Playwright then carries a single
     string value instead of serialising and re-validating every line and element (in Python,
     that cost more CPU per step than the rest of the harness)."""
-    body = (Path(__file__).parent / "snapshot.js").read_text().strip()
-    return f"(args) => JSON.stringify(({body})(args))"
+    return as_json_string((Path(__file__).parent / "snapshot.js").read_text())
+
+
+def as_json_string(function: str) -> str:
+    """A page function of one argument rewritten to return its result as one JSON string
+    (undefined becomes null, as Playwright would hand it back: None)."""
+    body = function.strip()
+    return f"(arg) => JSON.stringify(({body})(arg), (k, v) => v === undefined ? null : v)"
 
 
 async def take_snapshot(page: Page, seq: int = 0, max_lines: int = 600) -> Snapshot:

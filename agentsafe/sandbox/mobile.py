@@ -5,6 +5,7 @@ not an emulator: the apps are web pages with real SQLite state, the UI tree is A
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import socket
@@ -24,6 +25,7 @@ from pydantic import Field, ValidationError
 
 from agentsafe.browser import shared_browser
 from agentsafe.browser.pool import SpareContext
+from agentsafe.browser.snapshot import as_json_string
 from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.injection import render as render_injection
 from agentsafe.models.base import Strict
@@ -36,7 +38,9 @@ from agentsafe.tools.registry import ToolRegistry
 from agentsafe.yamlio import line_of, read_yaml
 
 PHONE_DIR = SANDBOXES_DIR / "mobile"
-TREE_JS = (PHONE_DIR / "uitree.js").read_text()
+# the tree comes back as one JSON string: Playwright would otherwise serialise and validate
+# every node in Python, which cost more CPU per step than the rest of the harness
+TREE_JS = as_json_string((PHONE_DIR / "uitree.js").read_text())
 # after an action only the screen's identity is needed (the next observe() reads the full tree)
 STATUS_JS = """() => { const b = document.body; return {pkg: b.dataset.pkg, screen: b.dataset.screen,
   ev: Number(b.dataset.ev || 0), eg: Number(b.dataset.eg || 0), alert: b.dataset.alert || '',
@@ -386,7 +390,8 @@ class MobileSandbox:
     async def _extract(self, assign: bool, full: bool = True) -> dict[str, Any]:
         """Read the screen: the full UI tree (refs assigned when `assign`), or only its identity."""
         try:
-            tree = await self.page.evaluate(TREE_JS, assign) if full else await self.page.evaluate(STATUS_JS)
+            tree = (json.loads(await self.page.evaluate(TREE_JS, assign)) if full
+                    else await self.page.evaluate(STATUS_JS))
         except PlaywrightError as e:
             raise SandboxError(f"could not read the phone's UI tree: {e}") from e
         if not tree.get("pkg"):
