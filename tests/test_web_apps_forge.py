@@ -145,6 +145,20 @@ def test_archived_project_is_read_only(forge: TestClient) -> None:
     assert r.status_code == 403 and "archived and read-only" in r.text
 
 
+
+def test_archived_project_can_be_unarchived_from_settings(forge: TestClient) -> None:
+    """Archiving lands on the overview; the owner still reaches Settings (only Unarchive works
+    there: saving is refused) and unarchives."""
+    r = forge.post("/acme/legacy-billing/-/archive")
+    assert r.status_code == 200 and "was archived" in r.text and r.url.path == "/acme/legacy-billing"
+    page = forge.get("/acme/legacy-billing/edit")
+    assert page.status_code == 200 and "Unarchive project" in page.text
+    saved = forge.post("/acme/legacy-billing/edit", data={"name": "x", "visibility": "private"})
+    assert saved.status_code == 403 and "archived and read-only" in saved.text
+    assert forge.post("/acme/legacy-billing/-/unarchive").status_code == 200
+    assert forge.post("/acme/legacy-billing/-/issues/new", data={"title": "y"}).status_code != 403
+
+
 def test_issue_mr_comment_and_readme_carriers(forge: TestClient) -> None:
     reset(forge, injections=[
         {"carrier": "issue", "target": {"project": "acme/payments-api", "title": "Planted"},

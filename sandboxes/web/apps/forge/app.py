@@ -509,7 +509,10 @@ async def ci_delete(request: Request, conn: sqlite3.Connection) -> Response:
 
 async def settings(request: Request, conn: sqlite3.Connection) -> Response:
     p = Project(conn, request)
-    p.require("maintainer", "change project settings")
+    if p.row["archived"] and request.method == "GET":  # read-only, but Unarchive lives here
+        p.require("owner", "unarchive projects")
+    else:
+        p.require("maintainer", "change project settings")
     if request.method == "GET":
         return render(request, "settings.html", title=f"Settings · {p.full}", errors={},
                       **p.ctx())
