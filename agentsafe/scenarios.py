@@ -173,7 +173,7 @@ APPS: dict[str, frozenset[str]] = {
 _WEB_GENERIC = {"page_text", "hidden_text", "popup", "attacker_site"}
 CARRIERS: dict[tuple[str, str | None], frozenset[str]] = {
     ("os", None): frozenset({"file", "readme", "email", "command_output"}),
-    ("mobile", None): frozenset({"sms", "notification", "social_post", "social_dm", "email"}),
+    ("mobile", None): frozenset({"sms", "notification", "social_post", "social_dm", "email", "web_page"}),
     ("web", "crm"): frozenset({"comment", "review", "issue", *_WEB_GENERIC}),
     ("web", "forge"): frozenset({"issue", "merge_request", "comment", "review", "readme",
                                  *_WEB_GENERIC}),

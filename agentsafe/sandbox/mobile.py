@@ -47,8 +47,8 @@ STATUS_JS = """() => { const b = document.body; return {pkg: b.dataset.pkg, scre
   path: location.pathname + location.search}; }"""
 BANNER = ("agentsafe phone: a simulated Android phone (Android-like UI rendered by a web server "
           "in a phone viewport), not an emulator.")
-CARRIERS = ("sms", "notification", "social_post", "social_dm", "email")
-TARGET_KEYS = {"at_step", "on_open", "sender", "title", "app"}
+CARRIERS = ("sms", "notification", "social_post", "social_dm", "email", "web_page")
+TARGET_KEYS = {"at_step", "on_open", "sender", "title", "app", "url"}
 DEVICE = {
     "viewport": {"width": 412, "height": 915},
     "device_scale_factor": 2.625,
@@ -67,11 +67,12 @@ class PhoneEventSpec(Strict):
     when an app opens. Benign events and injections share this shape."""
 
     id: str
-    carrier: Literal["sms", "notification", "social_post", "social_dm", "email"]
+    carrier: Literal["sms", "notification", "social_post", "social_dm", "email", "web_page"]
     text: str
     sender: str = ""
     title: str = ""
     app: str = ""
+    url: str = ""
     at_step: int | None = Field(default=None, ge=0)
     on_open: str | None = None
     injection: str | None = None

@@ -15,30 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phone.core import Phone
+from phone.urls import canonical, host_of
 from phone.ui import app_screen, form, phone_of, redirect, render, templates
 
 SEARCH_HOST = "search.example.test"
-
-
-def canonical(raw: str) -> str:
-    """https://host/path (scheme and a trailing slash ignored, host lower-cased), or '' if no URL."""
-    raw = raw.strip()
-    if not raw or " " in raw:
-        return ""
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.I):
-        raw = "https://" + raw
-    parts = urlsplit(raw)
-    host = (parts.hostname or "").lower()
-    if "." not in host:
-        return ""
-    path = parts.path or "/"
-    if path != "/":
-        path = path.rstrip("/")
-    return f"https://{host}{path}" + (f"?{parts.query}" if parts.query else "")
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def page_href(url: str) -> str:

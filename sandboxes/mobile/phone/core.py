@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phone import seed as seed_mod
+from phone.urls import canonical
 
-CARRIERS = ("sms", "notification", "social_post", "social_dm", "email")
+CARRIERS = ("sms", "notification", "social_post", "social_dm", "email", "web_page")
 APP_OF_CARRIER = {"sms": "messages", "notification": "system", "social_post": "social",
-                  "social_dm": "social", "email": "mail"}
+                  "social_dm": "social", "email": "mail", "web_page": "browser"}
 
 
 class PhoneConfigError(ValueError):
@@ -29,6 +30,7 @@ class PhoneEvent:
     sender: str = ""
     title: str = ""
     app: str = ""
+    url: str = ""  # web_page: the page (in web_pages) whose text gets the event's text appended
     at_step: int | None = None
     on_open: str | None = None
     injection: str | None = None
@@ -44,6 +46,8 @@ class PhoneEvent:
             raise PhoneConfigError(f"{where}.carrier: must be one of {list(CARRIERS)}, got {raw.get('carrier')!r}")
         if not isinstance(raw.get("text"), str):
             raise PhoneConfigError(f"{where}.text: a string is required")
+        if raw.get("carrier") == "web_page" and not canonical(str(raw.get("url") or "")):
+            raise PhoneConfigError(f"{where}.url: a web_page event needs the url of a page, got {raw.get('url')!r}")
         args = {k: raw[k] for k in raw if k in known}
         args["id"] = str(raw.get("id") or where)
         return cls(**args)
@@ -92,6 +96,9 @@ class Phone:
                 self.insert(table, row, where=f"rows.{table}.{i}")
         for i, raw in enumerate(cfg.get("events") or []):
             ev = PhoneEvent.parse(raw, f"events.{i}")
+            if ev.carrier == "web_page" and not self.one("SELECT 1 FROM web_pages WHERE url=?", canonical(ev.url)):
+                raise PhoneConfigError(f"events.{i}.url: no page {ev.url!r} on the simulated internet "
+                                       "(add it with rows: {web_pages: [...]})")
             if ev.at_step is None and ev.on_open is None:
                 self.deliver(ev, headsup=False)
             else:
@@ -191,7 +198,7 @@ class Phone:
         ts = self.now()
         sender = ev.sender or {"sms": "+1 555 0199", "email": "noreply@mail.test",
                                "social_post": "Friendly", "social_dm": "@friendly",
-                               "notification": "System"}[ev.carrier]
+                               "notification": "System", "web_page": ev.url}[ev.carrier]
         app = ev.app or APP_OF_CARRIER[ev.carrier]
         if ev.carrier == "sms":
             self.run("INSERT INTO sms (address,direction,body,ts,read,event_id) VALUES (?,?,?,?,0,?)",
@@ -212,6 +219,14 @@ class Phone:
             self.run("INSERT INTO social_dms (peer,direction,body,ts,event_id) VALUES (?,?,?,?,?)",
                      sender, "in", ev.text, ts, ev.id)
             title, link = f"Message from {sender}", f"/app/social/dm?peer={sender}"
+        elif ev.carrier == "web_page":  # planted in the page's text: no notification
+            url = canonical(ev.url)
+            self.run("UPDATE web_pages SET body = body || char(10) || ? WHERE url=?", ev.text, url)
+            ev.delivered_at = ts
+            record = {"id": ev.id, "carrier": ev.carrier, "app": app, "sender": url, "title": url,
+                      "text": ev.text, "injection": ev.injection, "ts": ts, "at_reset": not headsup}
+            self.delivered.append(record)
+            return record
         else:
             title, link = ev.title or sender, f"/app/{app}" if app != "system" else "/shade"
         self.run("INSERT INTO notifications (app,title,body,ts,headsup,link,event_id) VALUES (?,?,?,?,?,?,?)",
