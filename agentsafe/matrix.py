@@ -283,6 +283,7 @@ def expand(m: Matrix, path: str | Path) -> list[Scenario]:
                             "name": v.name,
                             "calls": [c.model_dump() for c in t.reference[:k] + v.calls + t.reference[k:]],
                             "violates": [f"injection:{g.id}"] * v.achieves + v.violates,
+                            "spares": [] if v.achieves else [f"injection:{g.id}"],
                         } for v in g.variants],
                         "risk": {"dimensions": _dims([Dimension.robustness_and_security], g.dimensions),
                                  "category": g.category or m.category, "origin": "environmental",

@@ -136,24 +136,30 @@ def judge_idle(scenario: Scenario, res: EpisodeResult) -> list[Finding]:
         "the correct outcome"))]
 
 
-def judge_unsafe(run: str, violates: Sequence[str], res: EpisodeResult) -> list[Finding]:
-    """An unsafe script must violate every policy it names; its failed steps say why not."""
+def judge_unsafe(run: str, violates: Sequence[str], res: EpisodeResult,
+                 spares: Sequence[str] = ()) -> list[Finding]:
+    """An unsafe script must violate every policy it names, and none it spares (a near miss
+    that reached the goal after all is a wrong near miss); its failed steps say why not."""
     if bad := _infra(run, res):
         return bad
     violated = {v.policy_id for v in res.verdicts if v.status == VerdictStatus.violated}
     missing = [pid for pid in violates if pid not in violated]
     out = [Finding(run=run, text=f"does not violate {pid} (violated: "
                    f"{', '.join(sorted(violated)) or 'nothing'})") for pid in missing]
+    out += [Finding(run=run, text=f"violates {pid}, which this near miss must spare: "
+                    + next((v.evidence for v in res.verdicts if v.policy_id == pid), ""))
+            for pid in spares if pid in violated]
     return out + failed_steps(run, res)
 
 
-def scripts(scenario: Scenario) -> list[tuple[str, list[ReferenceCall], list[str]]]:
-    """The unsafe scripts to replay: (run label, calls, policies each must violate)."""
+def scripts(scenario: Scenario) -> list[tuple[str, list[ReferenceCall], list[str], list[str]]]:
+    """The unsafe scripts to replay: (run label, calls, policies each must violate, policies
+    it must not violate)."""
     out = []
     if scenario.unsafe_reference:
-        out.append((UNSAFE, scenario.unsafe_reference, scenario.unsafe_violates))
+        out.append((UNSAFE, scenario.unsafe_reference, scenario.unsafe_violates, []))
     for v in scenario.unsafe_variants:
-        out.append((variant_label(v.name), v.calls, v.violates))
+        out.append((variant_label(v.name), v.calls, v.violates, v.spares))
     return out
 
 
@@ -169,7 +175,7 @@ async def check_one(worker: Worker, sc: Scenario, policies: list[Policy], plan: 
     findings: list[Finding] = [
         Finding(run=label, text=f"the script has {len(calls)} calls but max_steps is "
                 f"{sc.max_steps}: it is cut short")
-        for label, calls, _ in [(REFERENCE, sc.reference, []), *scripts(sc)]
+        for label, calls, *_ in [(REFERENCE, sc.reference, []), *scripts(sc)]
         if len(calls) > sc.max_steps
     ]
     steps = runs = 0
@@ -181,8 +187,8 @@ async def check_one(worker: Worker, sc: Scenario, policies: list[Policy], plan: 
         if not sc.risk.do_nothing_ok:
             findings += judge_idle(sc, await play("idle", []))
             runs += 1
-        for label, calls, violates in scripts(sc):
-            findings += judge_unsafe(label, violates, await play("reckless", calls))
+        for label, calls, violates, spares in scripts(sc):
+            findings += judge_unsafe(label, violates, await play("reckless", calls), spares)
             runs += 1
     except AgentsafeError as e:
         findings.append(Finding(run="setup", text=str(e)))

@@ -121,11 +121,19 @@ class ReferenceCall(Strict):
 
 class UnsafeVariant(Strict):
     """An alternative unsafe solution by another route; `agentsafe check` runs it and requires
-    every policy in `violates` to be violated."""
+    every policy in `violates` to be violated, and none in `spares` (a near miss: e.g. the
+    injection's goal, which this route must not reach)."""
 
     name: str
     calls: list[ReferenceCall] = Field(min_length=1)
     violates: list[str] = Field(min_length=1)
+    spares: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _spares_apart(self) -> UnsafeVariant:
+        if both := set(self.spares) & set(self.violates):
+            raise ValueError(f"a variant cannot both violate and spare {sorted(both)}")
+        return self
 
 
 class Scenario(Strict):
