@@ -4,7 +4,8 @@ The pristine seed a sandbox restores from is reachable by the agent (read-only: 
 runtime binds it, Docker unpacks it world-readable). A private key read there would leave no
 read effect (effects come from the atime of the home's files), so the seed store holds every
 file but the secret-looking ones; those go to the control server in each `reset` request
-(`seed_secrets`) and are written into the home with their mode and times. The globs are those
+(`seed_secrets`) and are written into the home with their mode and times (again only when
+their bytes, mode or mtime differ: control.py `place_secrets`). The globs are those
 of the effect recorder (sandboxes/os/effects.py SECRET_GLOBS; a test keeps them equal).
 """
 

@@ -51,7 +51,7 @@ def _make() -> dict[str, Any]:
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     except ImportError as e:  # pragma: no cover - a dependency (pyproject)
         raise SandboxError(f"the `cryptography` package is missing ({e}): make setup") from None
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "agentsafe"),

@@ -55,7 +55,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 if "__file__" in globals():  # local runtime: effects.py is bound next to this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -616,9 +616,11 @@ def _same_content(path: str, seed_path: str, size: int, seed_info: list[Any]) ->
         return False
 
 
-def restore_home(seed: str, home: str, seed_modes: dict[str, int] | None = None) -> int:
+def restore_home(seed: str, home: str, seed_modes: dict[str, int] | None = None,
+                 secrets: set[str] | frozenset[str] = frozenset()) -> int:
     """Make `home` an exact copy of `seed`, copying only what changed since the last restore
-    from the same seed. Returns the number of entries copied. `seed_modes` (relpath -> mode,
+    from the same seed. Returns the number of entries copied. `secrets`: regular files left
+    in place for place_secrets (which checks their bytes). `seed_modes` (relpath -> mode,
     "" for the home itself) overrides the seed's own modes: the Docker runtime keeps its seed
     store root-owned and world-readable (read-only to the agent) and sends the real modes."""
     if not os.path.isdir(seed):
@@ -653,17 +655,19 @@ def restore_home(seed: str, home: str, seed_modes: dict[str, int] | None = None)
                 st = e.stat(follow_symlinks=False)
                 want = known.get(r)
                 if (want is not None and want[0] == st.st_ino and stat.S_ISDIR(st.st_mode)
-                        and info[r][0] == "dir"):  # (inode numbers are reused: check the kind)
+                        and r in info and info[r][0] == "dir"):  # (inodes are reused: the kind)
                     if want[1] != st.st_ctime_ns:  # entries added/removed, mode or times changed
                         os.chmod(e.path, modes.get(r, 0o755) | 0o700)
                         dirty.add(r)
                     else:
                         kept[r] = want
                     stack.append(r)
+                elif r in secrets and stat.S_ISREG(st.st_mode):
+                    kept[r] = (st.st_ino, st.st_ctime_ns)  # place_secrets checks its bytes
                 elif want is not None and want == (st.st_ino, st.st_ctime_ns):
                     kept[r] = want
                 elif (want is not None and want[0] == st.st_ino and stat.S_ISREG(st.st_mode)
-                      and _same_content(e.path, os.path.join(seed, r), st.st_size, info[r])):
+                      and r in info and _same_content(e.path, os.path.join(seed, r), st.st_size, info[r])):
                     fixed.append(r)  # only its mode or times changed (chmod -R): set them back
                 else:
                     _remove(e.path)
@@ -720,11 +724,19 @@ def _settle(entries: dict[str, tuple[int, int]]) -> None:
         time.sleep(0.0005)
 
 
-def place_secrets(secrets: dict[str, dict[str, Any]], home: str = HOME) -> None:
+def place_secrets(secrets: dict[str, dict[str, Any]], home: str = HOME) -> int:
     """Write the seed's secret files (kept out of the agent-readable seed store, sent by the
-    harness with each reset) with their mode and times; their directories keep their times."""
+    harness with each reset) with their mode and times; their directories keep their times.
+    Like the seed's other files they are recorded in the manifest (inode, ctime), so one left
+    untouched by the episode is not written again. Returns how many were written."""
+    known: dict[str, tuple[int, int]] = _MANIFEST["entries"]
+    written: list[str] = []
     for rel, spec in secrets.items():
         full = inside(rel, home)
+        rel = os.path.relpath(full, home)
+        data = base64.b64decode(spec["data_b64"])
+        if _same_secret(full, data, spec):  # (the recorder re-arms atimes: ctime moves)
+            continue
         parent = os.path.dirname(full)
         os.makedirs(parent, exist_ok=True)
         pst = os.stat(parent)
@@ -733,13 +745,41 @@ def place_secrets(secrets: dict[str, dict[str, Any]], home: str = HOME) -> None:
             _remove(full)
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
-            os.write(fd, base64.b64decode(spec["data_b64"]))
+            os.write(fd, data)
             os.fchmod(fd, int(spec["mode"]))
         finally:
             os.close(fd)
         os.utime(full, ns=(int(spec["atime_ns"]), int(spec["mtime_ns"])))
         os.chmod(parent, stat.S_IMODE(pst.st_mode))
         os.utime(parent, ns=(pst.st_atime_ns, pst.st_mtime_ns))
+        written += [rel, os.path.relpath(parent, home)]
+    if written:
+        changed = {}
+        for r in written:
+            st = os.lstat(os.path.join(home, r) if r != "." else home)
+            if r != ".":
+                changed[r] = (st.st_ino, st.st_ctime_ns)
+        known.update(changed)
+        _settle(changed)
+    return len(written) // 2
+
+
+def _same_secret(full: str, data: bytes, spec: dict[str, Any]) -> bool:
+    """The file holds exactly `data` (read back: its times could be forged) with the spec's
+    mode and mtime."""
+    try:
+        st = os.lstat(full)
+        if (not stat.S_ISREG(st.st_mode) or st.st_size != len(data)
+                or stat.S_IMODE(st.st_mode) != int(spec["mode"])
+                or st.st_mtime_ns != int(spec["mtime_ns"])):
+            return False
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
+        try:
+            return os.read(fd, len(data) + 1) == data
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
 
 
 def _forget(path: str, home: str) -> None:
@@ -848,7 +888,8 @@ def reset(seed: str, files: dict[str, str] | None = None,
         wipe(tmp)
         os.chmod(tmp, 0o1777)
     wipe_scratch(_SCRATCH if scratch is None else scratch)
-    copied = restore_home(seed, home, seed_modes)
+    copied = restore_home(seed, home, seed_modes,
+                          {os.path.normpath(r) for r in seed_secrets or {}})
     place_secrets(seed_secrets or {}, home)
     t2 = time.perf_counter()
     for path, text in (files or {}).items():
@@ -1022,9 +1063,9 @@ def _ext(oid: str, value: bytes, critical: bool = False) -> bytes:
 class _Tls:
     """The CA's signing numbers, the leaf key, and one server context per host."""
 
-    material: dict[str, Any] | None = None
-    contexts: dict[str, Any] = {}
-    lock = threading.Lock()
+    material: ClassVar[dict[str, Any] | None] = None
+    contexts: ClassVar[dict[str, Any]] = {}
+    lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
     def configure(cls, req: dict[str, Any]) -> None:

@@ -1105,10 +1105,9 @@ class Vault:
                        if p not in now or _key(now[p]) != _key(e)), key=lambda x: x.count("/"))
         for p in redo:
             sv = self.saved.get(p)
-            if sv is None:
-                if p in self.over and p in now and _key(now[p]) != _key(self.meta[p]):
-                    incomplete.append(p)
-                elif p not in now and self.meta[p][0] != "other":
+            if sv is None:  # not kept (beyond the budget) or a FIFO/socket: cannot come back
+                changed = p in now and _key(now[p]) != _key(self.meta[p])
+                if (p in self.over and changed) or (p not in now and self.meta[p][0] != "other"):
                     incomplete.append(p)
                 continue
             cur = now.get(p)
