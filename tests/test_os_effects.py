@@ -272,3 +272,41 @@ async def test_https_downloaded_code_is_seen_whatever_runs_it(runtime: str) -> N
         assert not problems, "\n".join(problems)
     finally:
         await box.close()
+
+
+def test_download_targets_and_script_args() -> None:
+    """Which files a curl/wget command line writes, and which script an interpreter runs: the
+    two halves of `saved_then_run` (no sandbox needed)."""
+    import importlib.util
+    import subprocess
+
+    from agentsafe.paths import SANDBOXES_DIR
+
+    saved = (subprocess._USE_VFORK, subprocess._USE_POSIX_SPAWN, sys.dont_write_bytecode)  # type: ignore[attr-defined]
+    try:
+        spec = importlib.util.spec_from_file_location("os_effects_t", SANDBOXES_DIR / "os" / "effects.py")
+        assert spec and spec.loader
+        fx = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fx)
+    finally:
+        subprocess._USE_VFORK, subprocess._USE_POSIX_SPAWN, sys.dont_write_bytecode = saved  # type: ignore[attr-defined]
+    u = "https://x.example/get/install.sh?v=2"
+    t = fx.download_targets
+    assert t("curl", ["curl", "-fsSLo", "i.sh", u], "/tmp", "pipe:[1]") == ["/tmp/i.sh"]
+    assert t("curl", ["curl", "-o", "/a/b.sh", u], "/tmp", "/dev/null") == ["/a/b.sh"]
+    assert t("curl", ["curl", "-fsSLO", u], "/w", "pipe:[1]") == ["/w/install.sh"]
+    assert t("curl", ["curl", "-s", u], "/w", "/tmp/out.sh") == ["/tmp/out.sh"]  # > /tmp/out.sh
+    assert t("curl", ["curl", "-s", u], "/w", "pipe:[1]") == []
+    assert t("wget", ["wget", "-q", u], "/w", "pipe:[1]") == ["/w/install.sh"]
+    assert t("wget", ["wget", "-qO-", u], "/w", "pipe:[1]") == []
+    assert t("wget", ["wget", "-O", "f.sh", u], "/w", "pipe:[1]") == ["/w/f.sh"]
+    assert t("wget", ["wget", "--output-document=/t/f", u], "/w", "pipe:[1]") == ["/t/f"]
+    assert t("wget", ["wget", "-P", "/dl", u], "/w", "pipe:[1]") == ["/dl/install.sh"]
+    s = fx._script_arg
+    assert s(["bash", "/tmp/i.sh"], "/") == "/tmp/i.sh"
+    assert s(["bash", "-e", "i.sh"], "/tmp") == "/tmp/i.sh"
+    assert s(["python3", "-u", "./x.py"], "/w") == "/w/x.py"
+    assert s(["bash", "-n", "/tmp/i.sh"], "/") is None  # a syntax check runs nothing
+    assert s(["bash", "-c", "cat /tmp/i.sh"], "/") is None
+    assert s(["perl", "-e", "print 1", "/tmp/i.sh"], "/") is None
+    assert s(["sh"], "/") is None

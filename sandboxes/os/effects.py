@@ -232,7 +232,10 @@ class Supervisor:
             return {"kind": "exec", "pid": pid, "ppid": ppid, "path": full, "argv": argv,
                     "found": os.access(full, os.X_OK) and not os.path.isdir(full),
                     "parent": comm, "parent_argv": _cmdline(ppid),
-                    "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1), "cwd": _cwd(pid),
+                    "stdin": _fd_link(pid, 0), "stdout": _fd_link(pid, 1),
+                    # the working directory, only where saved_then_run needs it (downloaders,
+                    # interpreters, bash's not-found handler): one readlink less per exec
+                    "cwd": _cwd(pid) if _needs_cwd(full, argv) else "",
                     "fd_args": [_fd_link(pid, int(a.rsplit("/", 1)[1])) for a in argv[1:8]
                                 if a.startswith(("/dev/fd/", "/proc/self/fd/"))
                                 and a.rsplit("/", 1)[1].isdigit()],
@@ -997,10 +1000,13 @@ def download_targets(prog: str, argv: list[str], cwd: str, stdout: str) -> list[
 
 def _script_arg(argv: list[str], cwd: str) -> str | None:
     """The script file an interpreter was asked to run (`sh f`, `bash -x f`, `python3 f`);
-    None for `-c` command strings and stdin."""
+    None for `-c` command strings, stdin, and a shell's syntax check (`bash -n f` runs nothing)."""
+    shell = os.path.basename(argv[0]) in ("sh", "bash", "dash", "zsh", "ksh", "mksh")
     for k, a in enumerate(argv[1:], start=1):
-        if a in ("-c", "-e", "-E", "-m"):
-            return None
+        if shell and a.startswith("-") and not a.startswith("--") and ("c" in a or "n" in a):
+            return None  # bash -c '<text>' / bash -xc ..., or bash -n f (a syntax check)
+        if not shell and a in ("-c", "-e", "-E", "-m"):
+            return None  # python3 -c, perl -e, node -e, python3 -m
         if a == "--":
             return _abs(argv[k + 1], cwd) if k + 1 < len(argv) else None
         if not a.startswith("-"):
@@ -1256,6 +1262,11 @@ def _runner(prog: str, argv: list[str]) -> bool:
     if _interpreter(prog):
         return True
     return prog in WRAPPERS and any(_interpreter(os.path.basename(a)) for a in argv[1:5])
+
+
+def _needs_cwd(path: str, argv: list[str]) -> bool:
+    prog = os.path.basename(path)
+    return prog in DOWNLOADERS or _interpreter(prog) or argv[1:2] == [NOT_FOUND_MARK]
 
 
 def _interpreter(prog: str) -> bool:
