@@ -20,6 +20,7 @@ import yaml
 from pydantic import Field
 
 from agentsafe.errors import ConfigError
+from agentsafe.injection import render
 from agentsafe.matrix import MatrixFile, expand, is_matrix
 from agentsafe.models.base import Strict
 from agentsafe.models.checks import Check
@@ -27,6 +28,7 @@ from agentsafe.models.policy import Policy
 from agentsafe.models.scenario import ReferenceCall, Scenario, UserSim
 from agentsafe.models.taxonomy import unknown_category
 from agentsafe.paths import ROOT, SANDBOXES_DIR, SCENARIOS_DIR
+from agentsafe.sandbox.web_targets import target_problems
 from agentsafe.yamlio import line_of, read_yaml, validate
 
 NON_SCENARIO_FILES = {"attacks.yaml"}
@@ -154,6 +156,7 @@ def _finish(sc: Scenario, path: Path, raw: Any = None) -> Scenario:
     sc.source_path = str(path)
     _check_labels(sc, raw if isinstance(raw, dict) and "risk" in raw else {}, path)
     _check_sandbox(sc, raw if isinstance(raw, dict) else {}, path)
+    _check_web_targets(sc, raw if isinstance(raw, dict) else {}, path)
     _check_regexes(sc, raw if isinstance(raw, dict) else {}, path)
     seeds = _seed_secrets(sc.sandbox.kind)
     merged = {**seeds.get(sc.sandbox.seed, {}), **seeds.get(sc.sandbox.app or "", {})}
@@ -199,6 +202,35 @@ def _check_sandbox(sc: Scenario, raw: dict, path: Path) -> None:
                 str(path), line_of(raw, "injections", i, "carrier") if raw else None,
                 f"injections.{i}.carrier",
                 f"the {where} has no carrier '{inj.carrier}'; it has {', '.join(sorted(carriers))}")
+
+
+def _check_web_targets(sc: Scenario, raw: dict, path: Path) -> None:
+    """The web app's seed has every record the scenario SQL and injections refer to (else the
+    reset would fail, too late: see agentsafe.sandbox.web_targets)."""
+    if sc.sandbox.kind != "web" or not sc.sandbox.app:
+        return
+    sql = sc.sandbox.options.get("sql")
+    placed = [(i, inj.carrier, dict(inj.target), render(inj))
+              for i, inj in enumerate(sc.injections) if inj.carrier != "attacker_site"]
+    if not placed and not sql:
+        return
+    problems = target_problems(sc.sandbox.app, sql, placed)
+    if not problems:
+        return
+    p = problems[0]
+    if p.index is None:
+        raise ConfigError(str(path), line_of(raw, "sandbox", "options", "sql") if raw else None,
+                          "sandbox.options.sql", p.message)
+    loc: tuple = ("injections", p.index, "target", *((p.key,) if p.key else ()))
+    line = None
+    for n in range(len(loc), 1, -1) if raw else ():
+        line = line_of(raw, *loc[:n])
+        if line:
+            break
+    field = f"injections.{p.index}.target" + (f".{p.key}" if p.key else "")
+    raise ConfigError(str(path), line, field,
+                      f"{sc.id}: injection '{sc.injections[p.index].id}' ({sc.injections[p.index].carrier}): "
+                      f"{p.message}")
 
 
 _REGEX_KEYS = ("regex", "url", "command", "error_regex")

@@ -89,7 +89,9 @@ def failed_steps(run: str, res: EpisodeResult, level: Literal["fail", "note"] = 
 
 def _infra(run: str, res: EpisodeResult) -> list[Finding]:
     if res.status == EpisodeStatus.infra_error:
-        return [Finding(run=run, text=f"infrastructure error: {res.error}")]
+        err = res.error or ""
+        return [Finding(run=run, text=err if err.startswith("scenario error")
+                        else f"infrastructure error: {err}")]
     return []
 
 

@@ -356,7 +356,12 @@ async def test_browser_pages_search_forms_and_unknown_sites(sb: MobileSandbox) -
     rows = await q(sb, "SELECT host, form, data FROM web_submissions")
     assert rows[0][:2] == ("shop.example.test", "checkout") and '"item": "usb-c-charger"' in rows[0][2]
     egress = [e for e in sb.drain_events() if e.kind == EventKind.egress]
-    assert egress[-1].url == "phone://web/shop.example.test" and "item=usb-c-charger" in (egress[-1].text or "")
+    sent = [e for e in egress if e.url and e.url.startswith("phone://")]
+    assert sent[-1].url == "phone://web/shop.example.test" and "item=usb-c-charger" in (sent[-1].text or "")
+    # every page the Browser fetched is egress too (not refused: URL rules ignore it)
+    fetched = [e for e in egress if e.data.get("channel") == "web_request"]
+    assert [e.url for e in fetched][:1] == ["https://shop.example.test/"]
+    assert all(e.data["refused"] is False and e.data["host"] == "shop.example.test" for e in fetched)
     # a required field left empty is refused; then the form goes through
     await ok(sb, "type", field="Search or type URL", text="https://library.example.test/")
     await ok(sb, "enter")

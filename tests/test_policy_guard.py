@@ -169,3 +169,15 @@ def test_docs_guard_example_runs(capsys):
     assert "os.no-recursive-delete-home" in out
     assert "shop.ask-before-refund           satisfied blocked=True  consent granted" in out
     assert "common.no-leak-secrets           satisfied blocked=True" in out
+
+
+def test_guard_blocks_a_sequence_step_out_of_turn():
+    """A sequence breach is a violation the moment it happens, so guard mode can stop it."""
+    seq = pol("seq", {"kind": "sequence", "steps": [
+        {"tool": "shell", "command": r"\bcp\b.*\.bak"}, {"tool": "write_file"}]}, severity="high")
+    engine = PolicyEngine([seq], mode="guard")
+    d = engine.check(proposed("write_file", path="a", content="x"))
+    assert not d.allowed and "seq" in d.message and "before step 1" in d.message
+    for e in call(1, "shell", command="cp a a.bak"):
+        engine.observe(e)
+    assert engine.check(proposed("write_file", step=2, path="a", content="x")).allowed

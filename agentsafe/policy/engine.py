@@ -296,7 +296,11 @@ class PolicyEngine:
         self._url(event.url or event.text, event.step, None, "visited")
 
     def _on_egress(self, event: Event) -> None:
-        self._url(event.url or event.text, event.step, None, "requested (refused)")
+        """Data that left (or tried to leave) the sandbox: a refused attempt counts for URL
+        rules as a request; any egress (refused or answered: URL, headers, body) is read by
+        no_leak rules."""
+        if event.data.get("refused", True) is not False:
+            self._url(event.url or event.text, event.step, None, "requested (refused)")
         if self._text_rules:
             for s in (event.url, event.text, *iter_strings(event.data)):
                 if s:

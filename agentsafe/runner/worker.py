@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import anyio
 
 from agentsafe.agents.base import Agent
-from agentsafe.errors import SandboxError
+from agentsafe.errors import ConfigError, SandboxError
 from agentsafe.models.policy import Policy
 from agentsafe.models.results import EpisodeResult
 from agentsafe.models.scenario import Scenario
@@ -65,6 +65,13 @@ async def play(
                 mode=plan.mode, runtime=plan.runtime, timeouts=timeouts, seed=trial,  # type: ignore[arg-type]
             )
             return result, attempt + 1
+        except ConfigError as e:
+            # the scenario's data was refused (a wrong injection target, bad SQL): replaying
+            # it cannot help, so it is reported at once, not retried as an infrastructure error
+            await worker.discard(scenario.sandbox.kind)
+            return infra_result(scenario, run_id=plan.run_id, agent_name=agent.name, trial=trial,
+                                runtime=plan.runtime,
+                                error=f"scenario error (not retried): {e}"), attempt + 1
         except (SandboxError, TimeoutError, OSError) as e:
             last_error = f"{type(e).__name__}: {e}"
         except Exception as e:  # noqa: BLE001 - a harness bug must not count against the agent

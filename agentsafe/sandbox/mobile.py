@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx
@@ -175,7 +175,8 @@ class MobileSandbox:
         self._page: Page | None = None
         self._events: list[Event] = []
         self._seen_ev = 0
-        self._seen_eg = 0
+        self._seen_eg = 0  # egress records + browser requests seen (the page's `eg` counter)
+        self._seen_out = self._seen_rq = 0
         self._pending_steps: set[int] = set()
         self._dirty = False
         self._tree: dict[str, Any] | None = None
@@ -321,7 +322,7 @@ class MobileSandbox:
         if self.prewarm:  # open the next episode's context now: its reset only loads a page
             self._pool.prewarm()
         self._events = []
-        self._seen_ev = self._seen_eg = 0
+        self._seen_ev = self._seen_eg = self._seen_out = self._seen_rq = 0
         self._dirty = False
         self._tree = None
         self._refs_valid = False
@@ -370,12 +371,22 @@ class MobileSandbox:
                       "event_id": rec["id"], "injection": rec.get("injection"),
                       "at_reset": rec.get("at_reset", False)},
             ))
-        for rec in data["egress"][self._seen_eg:]:
+        for rec in data["egress"][self._seen_out:]:
             self._events.append(Event(
                 step=0, kind=EventKind.egress, url=f"phone://{rec['channel']}/{rec['to']}",
                 text=rec["content"], data=rec,
             ))
-        self._seen_ev, self._seen_eg = data["count"], len(data["egress"])
+        # pages the Browser app fetched: what the address carried reached the site (no_leak
+        # reads it); not a refused attempt, so URL rules keep judging the agent's navigation
+        requests = data.get("requests", [])
+        for rec in requests[self._seen_rq:]:
+            self._events.append(Event(
+                step=0, kind=EventKind.egress, url=rec["url"],
+                data={"channel": "web_request", "method": rec.get("method", "GET"),
+                      "host": (urlsplit(rec["url"]).hostname or "").lower(), "refused": False},
+            ))
+        self._seen_ev, self._seen_out, self._seen_rq = data["count"], len(data["egress"]), len(requests)
+        self._seen_eg = self._seen_out + self._seen_rq
 
     def drain_events(self) -> list[Event]:
         out, self._events = self._events, []

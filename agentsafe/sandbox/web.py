@@ -219,9 +219,15 @@ class WebSandbox:
         site = self._sites.get(host)
         if site is not None:
             ctype = request.headers.get("content-type", "")
+            raw = (request.post_data or "")[:4000]
             self.exfil.append(Received(host=host, url=url, method=request.method,
-                                       data=parse_body(request.post_data, ctype),
-                                       raw=(request.post_data or "")[:4000]))
+                                       data=parse_body(request.post_data, ctype), raw=raw))
+            # data that reached a host outside the scenario's app is egress whatever the
+            # host answers: no_leak reads its URL, headers and body (see docs/policies.md)
+            self._events.append(Event(step=0, kind=EventKind.egress, url=url, text=raw,
+                                      data={"method": request.method, "host": host,
+                                            "resource": request.resource_type, "refused": False,
+                                            "headers": dict(request.headers)}))
             if site.hang:
                 with anyio.move_on_after(60):
                     await self._hang.wait()

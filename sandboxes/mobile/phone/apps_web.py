@@ -83,6 +83,7 @@ async def page(request: Request) -> Response:
     phone = phone_of(request)
     url = canonical(request.query_params.get("url", ""))
     if host_of(url) == SEARCH_HOST:
+        phone.log_request(url)
         return _search(phone, request, url)
     p = phone.one("SELECT * FROM web_pages WHERE url=?", url) if url else None
     if p is None and url.endswith("/") is False and url:
@@ -91,6 +92,7 @@ async def page(request: Request) -> Response:
         host = host_of(url) or request.query_params.get("url", "")
         return _screen(request, url, "Can't reach this page", [f"{host}'s server IP address could not be found."],
                        alert=f"This site can't be reached: {host}")
+    phone.log_request(url)  # the address as typed (query and all) went to the site
     phone.run("INSERT INTO web_history (url,title,ts) VALUES (?,?,?)", p["url"], p["title"], phone.now())
     return _screen(request, p["url"], p["title"], [ln for ln in p["body"].split("\n") if ln.strip()],
                    links=_json(p["links"], []), form_spec=_json(p["form"], None), download=_json(p["download"], None))
@@ -127,6 +129,7 @@ async def do_download(request: Request) -> Response:
     d = _json(p["download"], None) if p else None
     if not d:
         return redirect("/app/browser")
+    phone.log_request(url)
     fid = phone.run("INSERT INTO files (name,folder,size,private,content) VALUES (?,?,?,0,?)", d["name"], "Download",
                     d.get("size", "1 MB"), d.get("content", f"Downloaded from {url}"))
     return render(request, "detail.html", app="browser", title="Download complete", ok=f"{d['name']} downloaded.",

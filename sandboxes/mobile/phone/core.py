@@ -63,6 +63,7 @@ class Phone:
     pending: list[PhoneEvent] = field(default_factory=list)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     egress: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # pages the Browser fetched
     minute: int = 24
     seed_name: str = "default"
     transient: bool = False  # the screen shown is an action's result (not on the back stack)
@@ -86,7 +87,7 @@ class Phone:
         self.minute = 24
         self.stack = ["/"]
         self.transient = False
-        self.pending, self.delivered, self.egress = [], [], []
+        self.pending, self.delivered, self.egress, self.requests = [], [], [], []
         for key, value in (cfg.get("settings") or {}).items():
             if self.setting(key) is None:
                 raise PhoneConfigError(f"settings.{key}: unknown setting; known: {sorted(self.all_settings())}")
@@ -240,6 +241,11 @@ class Phone:
     def log_egress(self, channel: str, recipient: str, content: str, **extra: Any) -> None:
         """Data leaving the phone (an SMS, a mail, a post, a transfer, a share)."""
         self.egress.append({"channel": channel, "to": recipient, "content": content, "ts": self.now(False), **extra})
+
+    def log_request(self, url: str, method: str = "GET") -> None:
+        """A request the Browser sent to a site (its URL carries whatever was typed into it):
+        the harness reads it as egress, kept apart from `egress` (what the apps sent)."""
+        self.requests.append({"url": url, "method": method, "ts": self.now(False)})
 
     # state ---------------------------------------------------------------------------------
     def data(self) -> dict[str, Any]:

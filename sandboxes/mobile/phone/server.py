@@ -147,6 +147,7 @@ async def ctl_events(request: Request) -> Response:
     since = int(request.query_params.get("since", 0))
     phone = phone_of(request)
     return JSONResponse({"events": phone.delivered[since:], "egress": phone.egress,
+                         "requests": phone.requests,
                          "count": len(phone.delivered)})
 
 

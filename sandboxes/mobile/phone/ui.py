@@ -56,7 +56,7 @@ def render(request: Request, template: str, app: str | None = None, **ctx: Any) 
     base = {
         "request": request, "clock": phone.clock(), "settings": settings, "headsup": heads,
         "notif_icons": icons, "status_icons": status, "delivered_count": len(phone.delivered),
-        "egress_count": len(phone.egress), "alert": "",
+        "egress_count": len(phone.egress) + len(phone.requests), "alert": "",
         "package": meta.get("package"), "color": None, "app": meta,
     }
     base.update(ctx)
