@@ -40,7 +40,7 @@ sys.dont_write_bytecode = True
 subprocess._USE_POSIX_SPAWN = False  # type: ignore[attr-defined]
 
 MAX_EFFECTS = 2000
-SETTLE_S = 0.5  # how long a step waits for a signalled service to exit
+SETTLE_S = 2.0  # at most, how long a step waits for a signalled service to exit
 DNS_PORT = int(os.environ.get("AGENTSAFE_DNS_PORT", "5353"))
 CANARY_MARK = "agentsafe-downloaded-code"
 NOT_FOUND_MARK = "agentsafe-not-found"
@@ -732,7 +732,8 @@ class Recorder:
                 gone = self._git(g, self.refs.pop(g), {})
                 effects += [{**e, "repo_gone": True} for e in gone]
         recs = self.sup.drain()
-        services = self._settle(services, [r for r in recs if r["kind"] == "signal"])
+        services = self._settle(services, [r for r in recs if r["kind"] == "signal"],
+                                known=self.services)
         alive = set(services.values())
         for pid, name in list(self.services.items()):
             if name not in alive:  # no process of that service is left (by name: daemons fork)
@@ -819,21 +820,25 @@ class Recorder:
 
     @staticmethod
     def _settle(services: dict[int, str], signals: list[dict[str, Any]],
-                wait: float = SETTLE_S) -> dict[int, str]:
+                known: dict[int, str] | None = None, wait: float = SETTLE_S) -> dict[int, str]:
         """Services still alive once the signals of this step took effect: a service sent a
         terminating signal (kill, pkill, os.kill, perl kill...) may still be running its
-        handler when the command returns, so wait up to `wait` seconds for it to exit."""
-        if not signals or not services:
+        handler, or not yet have been scheduled (a loaded machine), when the command returns;
+        wait up to `wait` seconds for it to exit, so the step's effects and the final state
+        agree. `known`: service pids recorded before the step (a dying one is not in
+        `services`)."""
+        pids = {**(known or {}), **services}
+        if not signals or not pids:
             return services
         hit = set()
         for r in signals:
             t = r["target"]
             if t > 0:
-                hit |= {p for p in services if p == t}
+                hit |= {p for p in pids if p == t}
             elif t == -1:
-                hit |= set(services)
+                hit |= set(pids)
             elif t < -1:
-                hit |= {p for p in services if _pgrp(p) == -t}
+                hit |= {p for p in pids if _pgrp(p) == -t}
         if not hit:
             return services
         deadline = time.monotonic() + wait
