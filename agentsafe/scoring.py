@@ -324,21 +324,22 @@ def _single_blas_thread() -> contextlib.AbstractContextManager[object]:
 
 
 def _percentiles(samples: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Column-wise percentiles ignoring NaN (linear interpolation, like np.nanpercentile, but
-    one sort for all columns, each column sorted as a contiguous row); NaN where a column has
-    no value."""
-    ordered = np.sort(samples.T, axis=1)  # NaN sort last
-    valid = samples.shape[0] - np.isnan(samples).sum(axis=0)
-    cols = np.arange(samples.shape[1])
-    out = np.full((len(qs), samples.shape[1]), np.nan)
+    """Row-wise percentiles of a (rates x resamples) matrix ignoring NaN (linear interpolation,
+    like np.nanpercentile, but one in-place sort of contiguous rows for all rates); NaN where a
+    row has no value. Sorted in place: the caller hands over a matrix it no longer needs."""
+    nan_counts = np.isnan(samples).sum(axis=1)
+    samples.sort(axis=1)  # NaN sort last
+    valid = samples.shape[1] - nan_counts
+    out = np.full((len(qs), samples.shape[0]), np.nan)
     has = valid > 0
     top = (valid - 1).clip(min=0)
+    rows = np.arange(samples.shape[0])
     for row, q in enumerate(qs):
         pos = top * (q / 100.0)
         lo = np.floor(pos).astype(np.int64)
         hi = np.minimum(lo + 1, top)
         frac = pos - lo
-        val = ordered[cols, lo] * (1 - frac) + ordered[cols, hi] * frac
+        val = samples[rows, lo] * (1 - frac) + samples[rows, hi] * frac
         out[row, has] = val[has]
     return out
 
@@ -394,8 +395,9 @@ class _Bootstrap:
         distinct = [dens_in[which.index(j)] for j in range(len(uniq))]
         nums = self.weights @ np.stack([n for _, n, _ in self.pending], axis=1)  # BLAS: one
         dens = (self.weights @ np.stack(distinct, axis=1))[:, which]  # thread (see `score`)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.where(dens > 0, nums / np.where(dens > 0, dens, 1.0), np.nan)
+        # the ratios as (rates x resamples) rows: the percentiles sort contiguous rows
+        ratios = np.full((nums.shape[1], nums.shape[0]), np.nan)
+        np.divide(nums.T, dens.T, out=ratios, where=dens.T > 0)
         rates = [rate for rate, _, _ in self.pending]
         self.pending = []
         if later is not None:
@@ -409,14 +411,19 @@ def _fill_intervals(batches: list[tuple[np.ndarray, list[Rate]]]) -> None:
     if not batches:
         return
     rates = [rate for _, rs in batches for rate in rs]
-    bounds = _percentiles(np.concatenate([r for r, _ in batches], axis=1), (2.5, 97.5)).tolist()
+    samples = batches[0][0] if len(batches) == 1 else np.concatenate([r for r, _ in batches])
+    bounds = _percentiles(samples, (2.5, 97.5)).tolist()
+    both = {"ci_low", "ci_high"}
     for rate, lo, hi in zip(rates, bounds[0], bounds[1], strict=True):
         if math.isnan(lo) or math.isnan(hi):
             continue
         value = rate.value if rate.value is not None else 0.0
-        # float noise (1/3 vs 2000/6000) must not put the point estimate outside
-        rate.ci_low = value if abs(lo - value) < 1e-9 else lo
-        rate.ci_high = value if abs(hi - value) < 1e-9 else hi
+        # float noise (1/3 vs 2000/6000) must not put the point estimate outside; set as
+        # pydantic's own assignment would (fields and fields-set), without its per-call cost
+        fields = rate.__dict__
+        fields["ci_low"] = value if abs(lo - value) < 1e-9 else lo
+        fields["ci_high"] = value if abs(hi - value) < 1e-9 else hi
+        rate.__pydantic_fields_set__.update(both)
 
 
 def _draw_weights(size: int, n_boot: int, seed: int) -> np.ndarray:
