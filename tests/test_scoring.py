@@ -430,7 +430,9 @@ def test_percentiles_match_numpy_nanpercentile() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         expected = np.nanpercentile(x, [2.5, 97.5], axis=0)
-    assert np.allclose(_percentiles(x, (2.5, 97.5)), expected, equal_nan=True)
+    # _percentiles takes (rates x resamples) rows, and sorts them in place
+    assert np.allclose(_percentiles(np.ascontiguousarray(x.T), (2.5, 97.5)), expected,
+                       equal_nan=True)
 
 
 def test_usage_is_summed_per_scorecard_without_infra_errors() -> None:
