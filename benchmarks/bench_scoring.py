@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Iterator
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
