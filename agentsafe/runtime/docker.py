@@ -608,31 +608,51 @@ class DockerOSBackend:
         # IPC mount: guard mode puts its mode and times back after a blocked step
         opts["tmpfs"]["/dev/shm"] = (f"rw,exec,nosuid,nodev,uid={UID},gid={GID},mode=1777,"
                                      f"size={self.limits.tmp_size}")
-        host_config = api.create_host_config(
-            auto_remove=True, **{k: opts[k] for k in (
-                "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",
-                "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")},
-            # the effect recorder's DNS sink answers on 127.0.0.1:53 (sandboxes/os/effects.py)
-            dns=["127.0.0.1"], sysctls={"net.ipv4.ip_unprivileged_port_start": "0"})
-        try:
-            cid = api.create_container(
+        from docker.types import Mount
+
+        from agentsafe.runtime.tls import CA_BUNDLE, SYSTEM_BUNDLE, material
+
+        # the run's CA bundle bound read-only from this host where the environment names it and
+        # over the system bundle, as on the local runtime (a daemon on another host cannot see
+        # the file: the bundle is then unpacked by a root exec, see below)
+        bundle = material()["bundle_path"]
+        binds = [Mount(target, bundle, type="bind", read_only=True)
+                 for target in (CA_BUNDLE, SYSTEM_BUNDLE)]
+
+        def create(mounts: list[Any]) -> str:
+            host_config = api.create_host_config(
+                auto_remove=True, mounts=mounts, **{k: opts[k] for k in (
+                    "network_mode", "cap_drop", "security_opt", "pids_limit", "mem_limit",
+                    "memswap_limit", "nano_cpus", "read_only", "tmpfs", "ipc_mode")},
+                # the effect recorder's DNS sink answers on 127.0.0.1:53 (sandboxes/os/effects.py)
+                dns=["127.0.0.1"], sysctls={"net.ipv4.ip_unprivileged_port_start": "0"})
+            return api.create_container(
                 self.image, ["python3", "-I", "-S", "-c", _BOOT], name=name, user=opts["user"],
                 environment=self._env, working_dir=HOME, labels=opts["labels"],
                 hostname=self._env.get("HOSTNAME", "devbox"),
                 stdin_open=True, tty=False,  # with detach=False the SDK sets StdinOnce too
                 host_config=host_config)["Id"]
+
+        from docker.errors import APIError
+
+        try:
+            try:
+                cid, bound = create(binds), True
+            except APIError as exc:
+                if "bind source path does not exist" not in str(exc):
+                    raise
+                cid, bound = create([]), False
             _live[cid] = cid
             att = _Attached.container(api, cid)  # before start: no output is missed
             api.start(cid)
             self.container = client.containers.get(cid)
         except Exception as exc:  # noqa: BLE001 - any daemon refusal is an infra error
             raise SandboxError(f"cannot start an OS container from {self.image}: {exc}") from None
-        # the run's CA bundle, root-owned (read-only to the agent), where the environment names
-        # it: unpacked by a root exec while the control server boots (no added latency)
-        placed: list[BaseException | None] = []
+        # without the bind (a remote daemon): the bundle root-owned (read-only to the agent) in
+        # the control dir, unpacked by a root exec while the control server boots
+        placed: list[BaseException | None] = [] if not bound else [None]
 
         def place_bundle() -> None:
-            from agentsafe.runtime.tls import CA_BUNDLE, material
             try:
                 self._untar(_tar_file(CA_BUNDLE.removeprefix(CONTROL_DIR + "/"),
                                       material()["bundle_pem"]), CONTROL_DIR)
@@ -641,7 +661,8 @@ class DockerOSBackend:
                 placed.append(e)
 
         placer = threading.Thread(target=place_bundle, name="ca-bundle", daemon=True)
-        placer.start()
+        if not bound:
+            placer.start()
         script = self.control_script.read_bytes()
         helper = (self.control_script.parent / "effects.py").read_bytes()
         try:
@@ -659,7 +680,8 @@ class DockerOSBackend:
 
         # the CA's signing numbers go to the control server only (its memory)
         self._call_sync("tls", 30.0, **{k: v for k, v in tls_request().items() if k != "op"})
-        placer.join(90)
+        if not bound:
+            placer.join(90)
         if not placed or placed[0] is not None:
             raise (placed[0] if placed else SandboxError("placing the CA bundle timed out"))
         self._call_sync("ping", 30.0)
