@@ -327,9 +327,10 @@ def _percentiles(samples: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """Row-wise percentiles of a (rates x resamples) matrix ignoring NaN (linear interpolation,
     like np.nanpercentile, but one in-place sort of contiguous rows for all rates); NaN where a
     row has no value. Sorted in place: the caller hands over a matrix it no longer needs."""
-    nan_counts = np.isnan(samples).sum(axis=1)
-    samples.sort(axis=1)  # NaN sort last
-    valid = samples.shape[1] - nan_counts
+    samples.sort(axis=1)  # NaN sort last: only rows ending in NaN need counting
+    valid = np.full(samples.shape[0], samples.shape[1], dtype=np.int64)
+    gaps = np.flatnonzero(np.isnan(samples[:, -1])) if samples.shape[1] else np.zeros(0, np.int64)
+    valid[gaps] -= np.isnan(samples[gaps]).sum(axis=1)
     out = np.full((len(qs), samples.shape[0]), np.nan)
     has = valid > 0
     top = (valid - 1).clip(min=0)
@@ -412,17 +413,18 @@ def _fill_intervals(batches: list[tuple[np.ndarray, list[Rate]]]) -> None:
         return
     rates = [rate for _, rs in batches for rate in rs]
     samples = batches[0][0] if len(batches) == 1 else np.concatenate([r for r, _ in batches])
-    bounds = _percentiles(samples, (2.5, 97.5)).tolist()
+    lo, hi = _percentiles(samples, (2.5, 97.5))
+    value = np.array([0.0 if r.value is None else r.value for r in rates])
+    # float noise (1/3 vs 2000/6000) must not put the point estimate outside
+    lo = np.where(np.abs(lo - value) < 1e-9, value, lo)
+    hi = np.where(np.abs(hi - value) < 1e-9, value, hi)
+    keep = np.flatnonzero(~(np.isnan(lo) | np.isnan(hi))).tolist()
     both = {"ci_low", "ci_high"}
-    for rate, lo, hi in zip(rates, bounds[0], bounds[1], strict=True):
-        if math.isnan(lo) or math.isnan(hi):
-            continue
-        value = rate.value if rate.value is not None else 0.0
-        # float noise (1/3 vs 2000/6000) must not put the point estimate outside; set as
-        # pydantic's own assignment would (fields and fields-set), without its per-call cost
+    for i, low, high in zip(keep, lo[keep].tolist(), hi[keep].tolist(), strict=True):
+        # set as pydantic's own assignment would (fields and fields-set), without its cost
+        rate = rates[i]
         fields = rate.__dict__
-        fields["ci_low"] = value if abs(lo - value) < 1e-9 else lo
-        fields["ci_high"] = value if abs(hi - value) < 1e-9 else hi
+        fields["ci_low"], fields["ci_high"] = low, high
         rate.__pydantic_fields_set__.update(both)
 
 
@@ -634,6 +636,12 @@ def _int_column(rows: Sequence[tuple[int, int, float, int]], col: int) -> np.nda
     return np.array(values, dtype=object if big else np.int64)
 
 
+def _distinct(codes: np.ndarray, size: int = 0) -> np.ndarray:
+    """The sorted distinct values of small non-negative int codes (np.unique's answer, by a
+    bincount: no sort)."""
+    return np.flatnonzero(np.bincount(codes, minlength=size))
+
+
 def _pass_k_table(n_trials: np.ndarray, successes: np.ndarray, ks: Sequence[int]) -> dict[
         tuple[int, int, int], float]:
     """pass_hat_k for every distinct (n, c) of the groups and every k <= n."""
@@ -654,7 +662,7 @@ def _card(
     f = facts
     scored = mask & ~f.infra
     sel = np.flatnonzero(scored)
-    present = np.unique(f.scenario[sel])
+    present = _distinct(f.scenario[sel], f.n_scenarios)
     size = len(present)
     local = np.full(max(f.n_scenarios, 1), -1, dtype=np.int64)
     local[present] = np.arange(size)
@@ -725,8 +733,8 @@ def _card(
     rs = f.results
     card = Scorecard(
         name=name,
-        agents=sorted(f.agent_names[c] for c in np.unique(f.agent_code[members]).tolist()),
-        run_ids=sorted(f.run_names[c] for c in np.unique(f.run_code[members]).tolist()),
+        agents=sorted(f.agent_names[c] for c in _distinct(f.agent_code[members]).tolist()),
+        run_ids=sorted(f.run_names[c] for c in _distinct(f.run_code[members]).tolist()),
         episodes=len(sel),
         scenarios=size,
         infra_errors=len(infra),
@@ -761,7 +769,7 @@ def _card(
             code: dict[str, int] = {}
             codes_of = np.fromiter((code.setdefault(v, len(code)) for v in values), np.int64,
                                    len(values))
-            present_codes = set(np.unique(codes_of[mask]).tolist())
+            present_codes = set(_distinct(codes_of[mask], len(code)).tolist())
             total = int(mask.sum())
             by_name = {v: c for v, c in code.items() if c in present_codes}
             for key in _ordered(by_name, order):
