@@ -75,6 +75,7 @@ def _make() -> dict[str, Any]:
     except OSError:
         system = b""
     bundle = system + (b"" if not system or system.endswith(b"\n") else b"\n") + ca_pem
+    _sweep_stale()
     fd, path = tempfile.mkstemp(prefix=f"agentsafe-ca-{os.getpid()}-", suffix=".crt")
     with os.fdopen(fd, "wb") as f:
         f.write(bundle)
@@ -103,6 +104,21 @@ def tls_request() -> dict[str, Any]:
 
 
 __all__ = ["CA_BUNDLE", "TLS_ENV", "material", "tls_request"]
+
+
+def _sweep_stale() -> None:
+    """Remove the bundle files of harness processes that died without exiting (their pid is in
+    the name), as the local runtime does with its work directories."""
+    for p in Path(tempfile.gettempdir()).glob("agentsafe-ca-*-*.crt"):
+        try:
+            pid = int(p.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            try:
+                p.unlink()
+            except OSError:
+                pass
 
 
 def _cleanup() -> None:
