@@ -766,9 +766,8 @@ def _card(
         for field, values in keys.items():
             order = SUITES if field == "by_suite" else ()
             slices = {}
-            code: dict[str, int] = {}
-            codes_of = np.fromiter((code.setdefault(v, len(code)) for v in values), np.int64,
-                                   len(values))
+            code = {v: i for i, v in enumerate(dict.fromkeys(values))}  # first-seen order
+            codes_of = np.fromiter(map(code.__getitem__, values), np.int64, len(values))
             present_codes = set(_distinct(codes_of[mask], len(code)).tolist())
             total = int(mask.sum())
             by_name = {v: c for v, c in code.items() if c in present_codes}
