@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SANDBOXES = ROOT / "sandboxes"
 CACHE = ROOT / ".cache"
 
-BASE_IMAGE = os.environ.get("AGENTSAFE_BASE_IMAGE", "agentsafe/base:bookworm")
+DEFAULT_BASE = "agentsafe/base:bookworm"
+# another base (python:3.11-slim, one of the user's) is taken as it is: only ours is rebuilt
+BASE_IMAGE = os.environ.get("AGENTSAFE_BASE_IMAGE", DEFAULT_BASE)
 SUITE = "bookworm"
 # Everything an OS sandbox's seed scenarios expect to find, plus python3-venv so the app
 # server images can install wheels into a venv without network.
@@ -82,12 +84,22 @@ def _has_image(client, tag: str) -> bool:  # type: ignore[no-untyped-def]
         return False
 
 
+def base_key() -> str:
+    """What the base rootfs is made from (suite and packages): its tar's name and image label."""
+    return hashlib.sha256(" ".join([SUITE, *BASE_PACKAGES]).encode()).hexdigest()[:12]
+
+
 def build_base(client, force: bool = False) -> None:  # type: ignore[no-untyped-def]
-    """Make BASE_IMAGE from a Debian minbase rootfs (mmdebstrap) unless it already exists."""
+    """Make BASE_IMAGE from a Debian minbase rootfs (mmdebstrap) unless one built from the same
+    suite and package list exists (its `agentsafe.base` label): a package added to BASE_PACKAGES
+    reaches the images at the next `make images`."""
+    key = base_key()
     if _has_image(client, BASE_IMAGE) and not force:
-        log(f"{BASE_IMAGE}: present")
-        return
-    key = hashlib.sha256(" ".join([SUITE, *BASE_PACKAGES]).encode()).hexdigest()[:12]
+        have = (client.images.get(BASE_IMAGE).labels or {}).get("agentsafe.base")
+        if have == key or BASE_IMAGE != DEFAULT_BASE:
+            log(f"{BASE_IMAGE}: present")
+            return
+        log(f"{BASE_IMAGE}: package list changed ({have or 'unlabelled'} -> {key}): rebuilding")
     tar_path = CACHE / f"base-{SUITE}-{key}.tar"
     if not tar_path.exists() or force:
         if shutil.which("mmdebstrap") is None:
@@ -107,7 +119,7 @@ def build_base(client, force: bool = False) -> None:  # type: ignore[no-untyped-
         repo, _, tag = BASE_IMAGE.partition(":")
         client.api.import_image_from_data(
             fh.read(), repository=repo, tag=tag or "latest",
-            changes=["ENV LANG=C.UTF-8", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            changes=[f"LABEL agentsafe.base={key}", "ENV LANG=C.UTF-8", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                      'CMD ["bash"]'])
 
 

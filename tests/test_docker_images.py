@@ -67,6 +67,8 @@ def test_rebuild_is_skipped_when_inputs_are_unchanged() -> None:
     client = dk.docker_client()
     b.build_base(client)  # idempotent: builds the base offline only when it is missing
     assert b._has_image(client, b.BASE_IMAGE)
+    # the base is labelled with its package list, so a package added to it triggers a rebuild
+    assert client.images.get(b.BASE_IMAGE).labels.get("agentsafe.base") == b.base_key()
     assert b.build_kind(client, "os", b.BASE_IMAGE)
     first = client.images.get(b.image_name("os"))
     assert b.build_kind(client, "os", b.BASE_IMAGE)
