@@ -57,6 +57,7 @@ OS_IMAGE = os.environ.get("AGENTSAFE_OS_IMAGE", "agentsafe/os:latest")
 # tmpfs inside the container holding the unpacked seeds: owned by root, written only by a root
 # `tar` exec, so the agent (uid 1000) can read the pristine seed but never change it
 CONTROL_DIR = "/run/agentsafe"
+BASH_ENV_NAME = ".agentsafe_bash_env"  # sandboxes/os/effects.py writes it; see Recorder._bash_env
 MAX_REPLY = 256 * 1024 * 1024  # one control reply; larger is a state the agent blew up
 FIX = ("start the Docker daemon (`bash .ci/docker.sh`, or `dockerd &` as root) or point "
        "DOCKER_HOST at a running one")
@@ -684,6 +685,14 @@ class DockerOSBackend:
             placer.join(90)
         if not placed or placed[0] is not None:
             raise (placed[0] if placed else SandboxError("placing the CA bundle timed out"))
+        # the missing-command reporter the control server wrote to /dev/shm (it cannot write
+        # the root-owned control dir) is copied there as root: from the next reset on, the
+        # server uses that read-only copy, which the agent can neither silence nor remove
+        code, _ = self.container.exec_run(
+            ["sh", "-c", f"cp /dev/shm/{BASH_ENV_NAME} {CONTROL_DIR}/ "
+                         f"&& chmod 0444 {CONTROL_DIR}/{BASH_ENV_NAME}"], user="0:0")
+        if code != 0:
+            raise SandboxError("cannot place the missing-command reporter in the control dir")
         self._call_sync("ping", 30.0)
 
     async def close(self) -> None:

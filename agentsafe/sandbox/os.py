@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import yaml
 
-from agentsafe.errors import ConfigError
+from agentsafe.errors import ConfigError, IntegrityError
 from agentsafe.injection import render
 from agentsafe.models.effects import describe as describe_effect
 from agentsafe.models.events import Event, EventKind
@@ -425,6 +425,9 @@ class OSSandbox:
             step=0, kind=EventKind.effects, call=call, tags=["effects"], text=summary,
             data={"effects": effects, "truncated": bool(eff.get("truncated")),
                   "ms": eff.get("ms"), "tracing": eff.get("tracing")}))
+        tampered = [e for e in effects if e.get("kind") == "harness"]
+        if tampered:  # scored as the built-in harness_integrity violation (runner.integrity)
+            raise IntegrityError("; ".join(describe_effect(e) for e in tampered))
 
     def pending_effects(self) -> Event | None:
         """The effects event of the last step, not yet drained (guard mode inspects it)."""
