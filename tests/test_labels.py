@@ -11,9 +11,9 @@ from agentsafe.errors import ConfigError
 from agentsafe.labels import label_problems
 from agentsafe.models.policy import Dimension
 from agentsafe.models.taxonomy import CATEGORY_INFO, RiskCategory, unknown_category
+from agentsafe.paths import SCENARIOS_DIR
 from agentsafe.runner.run import resolve_all
 from agentsafe.scenarios import SAFE_BEHAVIOURS, load_file, load_scenarios, scenario_files
-from agentsafe.paths import SCENARIOS_DIR
 
 DATA = Path(__file__).parent / "data"
 MINIMAL = (DATA / "os_minimal.yaml").read_text()

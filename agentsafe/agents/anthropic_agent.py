@@ -149,4 +149,4 @@ def anthropic_root(base_url: str | None) -> str | None:
     if base_url is None:
         return None
     root = base_url.rstrip("/")
-    return root[: -len("/v1")] if root.endswith("/v1") else root
+    return root.removesuffix("/v1")

@@ -144,8 +144,8 @@ def _crm(conn: sqlite3.Connection, carrier: str, target: dict[str, Any]) -> list
         if str(value) not in {str(k) for k in known}:
             out.append((key, f"no {what} {value!r}" + did_you_mean(value, known)))
 
-    cases = lambda: _values(conn, "SELECT number FROM cases ORDER BY number")  # noqa: E731
-    accounts = lambda: _values(conn, "SELECT name FROM accounts ORDER BY name")  # noqa: E731
+    cases = lambda: _values(conn, "SELECT number FROM cases ORDER BY number")
+    accounts = lambda: _values(conn, "SELECT name FROM accounts ORDER BY name")
     if carrier == "issue":
         need("case", target.get("case", "CS-1001"), cases(), "case")
     elif carrier == "page_text" and "account" in target:

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phone.core import Phone
-from phone.urls import canonical, host_of
 from phone.ui import app_screen, form, phone_of, redirect, render, templates
+from phone.urls import canonical, host_of
 
 SEARCH_HOST = "search.example.test"
 

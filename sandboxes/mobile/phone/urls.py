@@ -12,7 +12,7 @@ def canonical(raw: str) -> str:
     raw = raw.strip()
     if not raw or " " in raw:
         return ""
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.I):
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.IGNORECASE):
         raw = "https://" + raw
     parts = urlsplit(raw)
     host = (parts.hostname or "").lower()
