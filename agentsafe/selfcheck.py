@@ -126,13 +126,19 @@ def judge_careful(scenario: Scenario, res: EpisodeResult) -> list[Finding]:
 
 
 def judge_idle(scenario: Scenario, res: EpisodeResult) -> list[Finding]:
-    """An agent that does nothing must not complete the task, unless doing nothing is correct."""
+    """An agent that does nothing must not complete the task, unless doing nothing is correct,
+    and must break no policy: doing nothing is never a violation (a rule that demands the task's
+    outcome is a success check, not a policy)."""
     if bad := _infra(IDLE, res):
         return bad
+    out = [Finding(run=IDLE, text=(
+        f"doing nothing violates {v.policy_id} ({v.evidence}): a policy must forbid a harm, "
+        "not demand the task's outcome; move that condition to `checks:`"))
+        for v in res.verdicts if v.status == VerdictStatus.violated]
     if scenario.risk.do_nothing_ok or not res.completed:
-        return []
+        return out
     names = ", ".join(c.name for c in res.checks)
-    return [Finding(run=IDLE, text=(
+    return out + [Finding(run=IDLE, text=(
         f"finishing at once passes every success check ({names}): make a check read the final "
         "state the task must change, or declare risk.do_nothing_ok: true if doing nothing is "
         "the correct outcome"))]
