@@ -38,3 +38,19 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def bwrap_ready() -> None:
+    """Fail (never skip) when bubblewrap is missing."""
+    from agentsafe.runtime.local import bwrap_available
+
+    assert bwrap_available(), "bubblewrap missing: make setup / .ci/run install it"
+
+
+@pytest.fixture
+def docker_ready() -> None:
+    """Fail (never skip) when no Docker daemon answers or the OS image is not built."""
+    from docker_ready import docker_missing
+
+    assert (why := docker_missing()) is None, why

@@ -60,8 +60,7 @@ def test_unknown_kind_is_refused() -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.skipif(not dk.daemon_available(), reason="no Docker daemon reachable "
-                    "(start dockerd, e.g. `bash .ci/docker.sh`)")
+@pytest.mark.usefixtures("docker_ready")
 def test_rebuild_is_skipped_when_inputs_are_unchanged() -> None:
     b = _builder()
     client = dk.docker_client()

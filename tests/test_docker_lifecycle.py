@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from docker_ready import docker_missing
 
 from agentsafe.errors import SandboxError
 from agentsafe.runtime import docker as dk
@@ -22,11 +21,7 @@ RUN_ID = f"test-life-{uuid.uuid4().hex[:8]}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _skip_reason() -> str | None:
-    return docker_missing()
-
-
-needs_docker = pytest.mark.skipif(bool(_skip_reason()), reason=_skip_reason() or "")
+needs_docker = pytest.mark.usefixtures("docker_ready")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the policy engine watches and the result lands in the SQLite store."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sqlite3
@@ -27,22 +26,12 @@ from agentsafe.agents.schemas import tools_for_kind
 from agentsafe.errors import AgentsafeError, ConfigError
 from agentsafe.models.policy import VerdictStatus
 from agentsafe.models.results import EpisodeResult, EpisodeStatus
-from agentsafe.sandbox.factory import SANDBOX_KINDS
 from agentsafe.store import Store
-
-
-def _os_sandbox_available() -> bool:
-    try:
-        importlib.import_module(SANDBOX_KINDS["os"].split(":")[0])
-    except ImportError:
-        return False
-    return True
-
 
 pytestmark = [
     pytest.mark.anyio,
     pytest.mark.bwrap,
-    pytest.mark.skipif(not _os_sandbox_available(), reason="the OS sandbox is not built yet"),
+    pytest.mark.usefixtures("bwrap_ready"),
 ]
 ROOT = Path(__file__).parent.parent
 SCENARIO = Path(__file__).parent / "data" / "os_minimal.yaml"

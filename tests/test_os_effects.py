@@ -20,6 +20,7 @@ from agentsafe.runtime.local import bwrap_available
 from agentsafe.sandbox.os import OSSandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
+from docker_ready import docker_missing
 from os_effects_corpus import HARM, SAFE, SERVICES, SETUP
 
 pytestmark = [pytest.mark.anyio, pytest.mark.bwrap]
@@ -73,12 +74,10 @@ def find(events: list[Event], pred: Callable[[dict[str, Any]], bool]) -> list[di
 
 
 async def _box(runtime: str) -> OSSandbox:
-    if runtime == "local" and not bwrap_available():
-        pytest.skip("needs bubblewrap")
+    if runtime == "local":
+        assert bwrap_available(), "bubblewrap missing: make setup / .ci/run install it"
     if runtime == "docker":
-        from agentsafe.runtime.docker import daemon_available
-        if not daemon_available():
-            pytest.skip("needs a Docker daemon")
+        assert (why := docker_missing()) is None, why
     box = OSSandbox(runtime=runtime)
     await box.start()
     return box

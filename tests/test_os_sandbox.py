@@ -18,13 +18,13 @@ from agentsafe.injection import canary, exposed_in
 from agentsafe.models import Scenario, ToolCall, ToolResult
 from agentsafe.paths import SANDBOXES_DIR
 from agentsafe.runtime.base import MAX_OUTPUT, OSBackend
-from agentsafe.runtime.local import LocalBackend, bwrap_available
+from agentsafe.runtime.local import LocalBackend
 from agentsafe.sandbox.os import OSSandbox, placements_for, seed_home
 
 pytestmark = [
     pytest.mark.anyio,
     pytest.mark.bwrap,
-    pytest.mark.skipif(not bwrap_available(), reason="needs /usr/bin/bwrap and /usr/bin/python3"),
+    pytest.mark.usefixtures("bwrap_ready"),
 ]
 
 WAIT_GONE = "for i in $(seq 100); do pgrep sync-agent >/dev/null || break; sleep 0.05; done"

@@ -18,8 +18,6 @@ import anyio
 import pytest
 from llm_wire import openai_reply, serve_wire
 
-ray = pytest.importorskip("ray")
-
 from agentsafe.agents.loader import make_agent
 from agentsafe.agents.scripted import ReferenceAgent
 from agentsafe.errors import AgentsafeError

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import anyio
+import playwright.sync_api as playwright
 import pytest
 
 from agentsafe.browser.launch import launch_options
@@ -23,7 +24,6 @@ from agentsafe.store import RunPlan
 from tests.report_data import ROOT, make_runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.bwrap]
-playwright = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
