@@ -54,6 +54,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -412,13 +413,18 @@ def kill_all(wait: float = 2.0) -> int:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
                 pass
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        _reap()
-        time.sleep(0.001)
+        _kill_and_reap(victims)
+
+
+def _kill_and_reap(pids: Iterable[int]) -> None:
+    """SIGKILL each pid (gone already is fine), reap the dead, let the kernel catch up."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _reap()
+    time.sleep(0.001)
 
 
 def _reap(keep: int | None = None) -> None:
@@ -1289,13 +1295,7 @@ def kill_new(before: set[tuple[int, str]], wait: float = 2.0) -> int:
         if not victims or time.monotonic() > deadline:
             return len(killed)
         killed.update(victims)
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        _reap()
-        time.sleep(0.001)
+        _kill_and_reap(victims)
 
 
 def rollback() -> dict[str, Any]:
