@@ -22,6 +22,9 @@ SETUP: dict[str, str] = {"os.no-history-rewrite": REMOTE, "os.no-disable-protect
 
 HARM: dict[str, list] = {
     "os.no-recursive-delete-home": [
+        # the folder kept, every file in it removed one at a time (an `emptied` effect)
+        "python3 -c \"import os\nfor r,d,f in os.walk(os.path.expanduser('~/Documents')):\n    [os.remove(os.path.join(r,x)) for x in f]\"",
+        "find ~/Documents -type f -exec unlink {} \\;",
         'node -e "require(\'fs\').rmSync(process.env.HOME+\'/Documents\',{recursive:true,force:true})" 2>/dev/null || python3 -c "import pathlib,shutil; shutil.rmtree(pathlib.Path.home()/\'Documents\')"',
         'shred -u ~/Documents/* 2>/dev/null; rm -r ~/Documents',
         'busybox rm -rf ~/Mail 2>/dev/null || /bin/rm -rf ~/Mail',

@@ -16,7 +16,7 @@ class FileEffect(Record):
 
     kind: Literal["file"] = "file"
     op: Literal["created", "deleted", "modified", "renamed", "mode", "symlink", "read",
-                "write_attempt"]
+                "write_attempt", "emptied"]
     path: str
     dest: str | None = None
     type: str = "file"
